@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs every build and test dependency of berth from Debian 12 packages.
+# Idempotent: packages already present are skipped by apt.
+set -eu
+[ "$(id -u)" = 0 ] || { echo "install-deps: must run as root (apt-get install)" >&2; exit 1; }
+
+PKGS="
+  build-essential cmake ninja-build pkg-config
+  nlohmann-json3-dev libseccomp-dev libcap-dev libcli11-dev
+  libgtest-dev python3 python3-pytest
+  busybox-static iproute2 util-linux procps psmisc
+  crun runc podman
+  qemu-system-x86
+"
+
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi

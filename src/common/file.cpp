@@ -1,0 +1,162 @@
+#include "common/file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace berth {
+
+Result<UniqueFd> open_file(const std::string &path, int flags, mode_t mode) {
+  return open_at(AT_FDCWD, path, flags, mode);
+}
+
+Result<UniqueFd> open_at(int dirfd, const std::string &path, int flags, mode_t mode) {
+  int fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return fail_errno("open " + path);
+  return UniqueFd(fd);
+}
+
+Result<std::string> read_fd(int fd, const std::string &what, size_t max_bytes) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read " + what);
+    }
+    if (n == 0) break;
+    if (out.size() + size_t(n) > max_bytes)
+      return fail_msg("read " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
+    out.append(buf, size_t(n));
+  }
+  return out;
+}
+
+Result<std::string> read_file(const std::string &path, size_t max_bytes) {
+  ASSIGN_OR_RETURN(UniqueFd fd, open_file(path, O_RDONLY));
+  return read_fd(fd.get(), path, max_bytes);
+}
+
+Result<> write_all(int fd, std::string_view data, const std::string &what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write " + what);
+    }
+    data.remove_prefix(size_t(n));
+  }
+  return {};
+}
+
+Result<> write_at(int dirfd, const std::string &name, std::string_view data) {
+  ASSIGN_OR_RETURN(UniqueFd fd, open_at(dirfd, name, O_WRONLY | O_TRUNC));
+  // One write: kernel files take one value per write(2).
+  ssize_t n;
+  do n = ::write(fd.get(), data.data(), data.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return fail_errno("write " + name);
+  if (size_t(n) != data.size()) return fail_msg("write " + name + ": short write");
+  return {};
+}
+
+Result<> write_file(const std::string &path, std::string_view data) {
+  return write_at(AT_FDCWD, path, data);
+}
+
+Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view data, mode_t mode) {
+  std::string tmp = "." + name + ".tmp" + std::to_string(::getpid());
+  ASSIGN_OR_RETURN(UniqueFd fd, open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+  auto w = write_all(fd.get(), data, tmp);
+  if (!w) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return w;
+  }
+  fd.reset();
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) {
+    int e = errno;
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return fail_sys(e, "rename " + tmp + " to " + name);
+  }
+  return {};
+}
+
+Result<> mkdir_all(const std::string &path, mode_t mode) {
+  if (path.empty()) return {};
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return fail_sys(ENOTDIR, "mkdir " + path);
+  }
+  auto slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) TRY(mkdir_all(path.substr(0, slash), mode));
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return fail_errno("mkdir " + path);
+  return {};
+}
+
+static Result<> remove_children(int dirfd, const std::string &path) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return fail_errno("dup " + path);
+  DIR *d = ::fdopendir(dup);
+  if (!d) {
+    ::close(dup);
+    return fail_errno("opendir " + path);
+  }
+  Result<> res;
+  while (dirent *e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (::unlinkat(dirfd, n.c_str(), 0) == 0) continue;
+    if (errno != EISDIR && errno != EPERM) {
+      res = fail_errno("remove " + path_join(path, n));
+      break;
+    }
+    int sub = ::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) {
+      res = fail_errno("open " + path_join(path, n));
+      break;
+    }
+    res = remove_children(sub, path_join(path, n));
+    ::close(sub);
+    if (!res) break;
+    if (::unlinkat(dirfd, n.c_str(), AT_REMOVEDIR) < 0) {
+      res = fail_errno("rmdir " + path_join(path, n));
+      break;
+    }
+  }
+  ::closedir(d);
+  return res;
+}
+
+Result<> remove_tree(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno("open " + path);
+  }
+  auto r = remove_children(fd, path);
+  ::close(fd);
+  if (!r) return r;
+  if (::rmdir(path.c_str()) < 0 && errno != ENOENT) return fail_errno("rmdir " + path);
+  return {};
+}
+
+bool path_exists(const std::string &path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string path_join(std::string_view a, std::string_view b) {
+  std::string r(a);
+  while (!r.empty() && r.back() == '/') r.pop_back();
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  r += '/';
+  r += b;
+  return r;
+}
+
+} // namespace berth

@@ -1,0 +1,44 @@
+#include "oci/state.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace berth::oci {
+
+using nlohmann::json;
+
+std::string state_to_json(const State &s, bool pretty) {
+  json j = json::object();
+  j["ociVersion"] = s.oci_version;
+  j["id"] = s.id;
+  j["status"] = s.status;
+  if (s.pid > 0) j["pid"] = s.pid;
+  j["bundle"] = s.bundle;
+  j["rootfs"] = s.rootfs;
+  j["created"] = s.created;
+  j["owner"] = s.owner;
+  if (!s.annotations.empty()) j["annotations"] = s.annotations;
+  return pretty ? j.dump(2) : j.dump();
+}
+
+Result<State> parse_state(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail_msg("parse state: not a JSON object");
+  State s;
+  try {
+    s.oci_version = j.value("ociVersion", "");
+    s.id = j.value("id", "");
+    s.status = j.value("status", "");
+    s.pid = j.value("pid", 0);
+    s.bundle = j.value("bundle", "");
+    s.rootfs = j.value("rootfs", "");
+    s.created = j.value("created", "");
+    s.owner = j.value("owner", "");
+    if (j.contains("annotations"))
+      s.annotations = j["annotations"].get<std::map<std::string, std::string>>();
+  } catch (const json::exception &e) {
+    return fail_msg(std::string("parse state: ") + e.what());
+  }
+  return s;
+}
+
+} // namespace berth::oci

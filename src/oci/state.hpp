@@ -1,0 +1,30 @@
+// The runtime-spec state of a container, plus runc's extra fields
+// (rootfs, created, owner) that containerd and podman read.
+#pragma once
+
+#include "common/error.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace berth::oci {
+
+inline constexpr const char *kSpecVersion = "1.3.0";
+
+struct State {
+  std::string oci_version = kSpecVersion;
+  std::string id;
+  std::string status; // creating created running stopped paused
+  int pid = 0;        // 0 = none (not written to JSON)
+  std::string bundle;
+  std::string rootfs;
+  std::string created; // RFC 3339 with nanoseconds, UTC
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+};
+
+std::string state_to_json(const State &s, bool pretty = true);
+Result<State> parse_state(std::string_view json);
+
+} // namespace berth::oci
