@@ -1,9 +1,273 @@
+// berth-runtime: runc's command line over the runtime library. Thin: parse
+// flags, call one operation, print, exit code.
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "linux/signals.hpp"
+#include "oci/features.hpp"
+#include "oci/spec_json.hpp"
 #include "oci/state.hpp"
+#include "runtime/runtime.hpp"
 #include "runtime/version.hpp"
 
-#include <cstdio>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
-int main() {
-  std::printf("berth-runtime version %s\nspec: %s\n", berth::kVersion, berth::oci::kSpecVersion);
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+using namespace berth;
+
+namespace {
+
+int g_log_fd = -1;
+bool g_log_json = false;
+
+std::string json_escape(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+
+void log_record(log::Level l, std::string_view msg) {
+  char tb[40];
+  std::string_view t = log::now_rfc3339(tb);
+  std::string line;
+  if (g_log_json)
+    line = "{\"level\":\"" + std::string(log::level_name(l)) + "\",\"msg\":" + json_escape(msg) +
+           ",\"time\":\"" + std::string(t) + "\"}\n";
+  else
+    line = "time=\"" + std::string(t) + "\" level=" + log::level_name(l) + " msg=" + json_escape(msg) + "\n";
+  (void)!::write(g_log_fd, line.data(), line.size());
+}
+
+void sink(log::Level l, std::string_view msg) {
+  if (g_log_fd >= 0) log_record(l, msg);
+  else std::fprintf(stderr, "berth-runtime: %s: %.*s\n", log::level_name(l), int(msg.size()), msg.data());
+}
+
+int report(const Error &e) {
+  std::fprintf(stderr, "berth-runtime: %s\n", e.message().c_str());
+  if (g_log_fd >= 0) log_record(log::Level::Error, e.message());
+  return 1;
+}
+
+void print_table(const std::vector<oci::State> &states) {
+  std::printf("%-12s %-10s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+  for (auto &s : states)
+    std::printf("%-12s %-10d %-10s %-40s %-32s %s\n", s.id.c_str(), s.pid, s.status.c_str(), s.bundle.c_str(),
+                s.created.c_str(), s.owner.empty() ? "root" : s.owner.c_str());
+}
+
+// `ps` in table form: the host's ps, filtered to the container's pids.
+int ps_table(const std::vector<pid_t> &pids, const std::vector<std::string> &ps_args) {
+  std::string cmd = "ps";
+  for (auto &a : ps_args.empty() ? std::vector<std::string>{"-ef"} : ps_args) cmd += " '" + a + "'";
+  FILE *f = ::popen(cmd.c_str(), "r");
+  if (!f) return report(Error::last("run " + cmd));
+  char line[8192];
+  int pid_col = -1;
+  bool header = true;
+  while (std::fgets(line, sizeof line, f)) {
+    std::istringstream in(line);
+    std::vector<std::string> cols;
+    for (std::string w; in >> w;) cols.push_back(w);
+    if (header) {
+      for (size_t i = 0; i < cols.size(); i++)
+        if (cols[i] == "PID") pid_col = int(i);
+      std::fputs(line, stdout);
+      header = false;
+      continue;
+    }
+    if (pid_col < 0 || size_t(pid_col) >= cols.size()) continue;
+    pid_t p = pid_t(std::atoi(cols[size_t(pid_col)].c_str()));
+    for (pid_t q : pids)
+      if (p == q) std::fputs(line, stdout);
+  }
+  int st = ::pclose(f);
+  if (pid_col < 0) return report(Error::msg("ps: no PID column in the output of " + cmd));
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"berth-runtime: an OCI runtime (runtime-spec 1.3) with runc's command line"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("-v,--version", std::string("berth-runtime version ") + kVersion + "\nspec: " + oci::kSpecVersion);
+
+  runtime::GlobalOptions g;
+  std::string log_file, log_format = "text", rootless;
+  bool debug = false;
+  app.add_option("--root", g.root, "directory for container state (default /run/berth-runtime)");
+  app.add_option("--log", log_file, "append log records to this file (default stderr)");
+  app.add_option("--log-format", log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", debug, "log debug records");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not available)");
+  app.add_option("--rootless", rootless, "rootless mode: true, false or auto")->expected(0, 1);
+  std::string criu;
+  app.add_option("--criu", criu, "ignored (checkpointing is not supported)")->group("");
+
+  // Shared create/run flags.
+  runtime::CreateOptions co;
+  auto add_create_flags = [&](CLI::App *c) {
+    c->add_option("id", co.id, "container id")->required();
+    c->add_option("-b,--bundle", co.bundle, "bundle directory (default: current directory)");
+    c->add_option("--pid-file", co.pid_file, "write the init's pid to this file");
+    c->add_option("--console-socket", co.console_socket, "unix socket to send the pty master to");
+    c->add_flag("--no-pivot", co.no_pivot, "use MS_MOVE + chroot instead of pivot_root");
+    c->add_flag("--no-new-keyring", co.no_new_keyring, "do not create a new session keyring");
+    c->add_option("--preserve-fds", co.preserve_fds, "pass this many extra fds (from 3 on) to the container");
+  };
+
+  auto *spec_cmd = app.add_subcommand("spec", "write a default config.json into the bundle");
+  std::string spec_bundle = ".";
+  bool spec_rootless = false;
+  spec_cmd->add_option("-b,--bundle", spec_bundle, "bundle directory");
+  spec_cmd->add_flag("--rootless", spec_rootless, "a config for a rootless container");
+
+  auto *create_cmd = app.add_subcommand("create", "create a container, its init parked until start");
+  add_create_flags(create_cmd);
+  auto *run_cmd = app.add_subcommand("run", "create and start a container; wait for it unless -d");
+  add_create_flags(run_cmd);
+  bool detach = false, keep = false;
+  run_cmd->add_flag("-d,--detach", detach, "detach from the container's process");
+  run_cmd->add_flag("--keep", keep, "do not delete the container after it exits");
+
+  std::string id;
+  auto *start_cmd = app.add_subcommand("start", "start a created container");
+  start_cmd->add_option("id", id, "container id")->required();
+  auto *state_cmd = app.add_subcommand("state", "print a container's state as JSON");
+  state_cmd->add_option("id", id, "container id")->required();
+
+  auto *list_cmd = app.add_subcommand("list", "list containers");
+  std::string format = "table";
+  bool quiet = false;
+  list_cmd->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  list_cmd->add_flag("-q,--quiet", quiet, "print ids only");
+
+  auto *kill_cmd = app.add_subcommand("kill", "send a signal to a container's init (default TERM)");
+  std::string signal = "TERM";
+  bool all = false;
+  kill_cmd->add_option("id", id, "container id")->required();
+  kill_cmd->add_option("signal", signal, "signal name or number");
+  kill_cmd->add_flag("-a,--all", all, "signal every process in the container");
+
+  auto *delete_cmd = app.add_subcommand("delete", "delete a stopped container (--force: any)");
+  bool force = false;
+  delete_cmd->add_option("id", id, "container id")->required();
+  delete_cmd->add_flag("-f,--force", force, "kill the container first if it runs");
+
+  auto *ps_cmd = app.add_subcommand("ps", "list the processes of a container");
+  std::vector<std::string> ps_args;
+  ps_cmd->add_option("id", id, "container id")->required();
+  ps_cmd->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ps_cmd->add_option("ps-args", ps_args, "arguments for ps (after --)");
+
+  auto *pause_cmd = app.add_subcommand("pause", "freeze every process of a container");
+  pause_cmd->add_option("id", id, "container id")->required();
+  auto *resume_cmd = app.add_subcommand("resume", "thaw a paused container");
+  resume_cmd->add_option("id", id, "container id")->required();
+
+  auto *features_cmd = app.add_subcommand("features", "print what this runtime supports (JSON)");
+
+  runtime::ExecOptions eo;
+  auto *exec_cmd = app.add_subcommand("exec", "run a new process in a running container");
+  exec_cmd->add_option("id", eo.id, "container id")->required();
+  exec_cmd->add_option("command", eo.args, "command and its arguments");
+  exec_cmd->add_option("-p,--process", eo.process_file, "process.json to run (- for stdin)");
+  exec_cmd->add_flag("-d,--detach", eo.detach, "do not wait for the process");
+  exec_cmd->add_flag("-t,--tty", eo.tty, "allocate a pseudo-terminal");
+  exec_cmd->add_option("--console-socket", eo.console_socket, "unix socket to send the pty master to");
+  exec_cmd->add_option("--pid-file", eo.pid_file, "write the process's pid to this file");
+  exec_cmd->add_option("--cwd", eo.cwd, "working directory inside the container");
+  exec_cmd->add_option("-e,--env", eo.env, "environment variable NAME=VALUE (repeatable)");
+  exec_cmd->add_option("-u,--user", eo.user, "UID[:GID]");
+  exec_cmd->add_option("-g,--additional-gids", eo.additional_gids, "additional group id (repeatable)");
+  exec_cmd->add_option("-c,--cap", eo.caps, "add a capability (repeatable)");
+  exec_cmd->add_flag("--no-new-privs", eo.no_new_privs, "set no_new_privs");
+  exec_cmd->add_option("--preserve-fds", eo.preserve_fds, "pass this many extra fds (from 3 on)");
+  exec_cmd->positionals_at_end();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    if (e.get_exit_code() != 0) {
+      std::fprintf(stderr, "berth-runtime: %s\n", e.what());
+      if (app.get_subcommands().empty() && std::string(e.what()).find("subcommand") != std::string::npos) return 1;
+      return 1;
+    }
+    return app.exit(e);
+  }
+
+  if (!log_file.empty()) {
+    g_log_fd = ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (g_log_fd < 0) return report(Error::last("open log file " + log_file));
+  }
+  g_log_json = log_format == "json";
+  log::set_sink(sink);
+  if (debug) log::set_min_level(log::Level::Debug);
+  g.rootless = rootless == "true";
+
+  if (app.get_subcommands().empty()) {
+    std::fputs(app.help().c_str(), stderr);
+    return 1;
+  }
+  CLI::App *cmd = app.get_subcommands().front();
+  Result<> r;
+  if (cmd == spec_cmd) {
+    std::string path = path_join(spec_bundle, "config.json");
+    if (path_exists(path)) return report(Error::msg("spec: " + path + " exists; remove it first"));
+    r = write_path_atomic(path, oci::default_spec_json(spec_rootless) + "\n", 0644);
+  } else if (cmd == create_cmd) {
+    r = runtime::create(g, co);
+  } else if (cmd == run_cmd) {
+    auto st = runtime::run(g, co, detach, keep);
+    if (!st) return report(st.error());
+    return *st;
+  } else if (cmd == start_cmd) {
+    r = runtime::start(g, id);
+  } else if (cmd == state_cmd) {
+    auto st = runtime::state(g, id);
+    if (!st) return report(st.error());
+    std::printf("%s\n", oci::state_to_json(*st).c_str());
+  } else if (cmd == list_cmd) {
+    auto st = runtime::list(g);
+    if (!st) return report(st.error());
+    if (quiet) {
+      for (auto &s : *st) std::printf("%s\n", s.id.c_str());
+    } else if (format == "json") {
+      nlohmann::json a = nlohmann::json::array();
+      for (auto &s : *st) a.push_back(nlohmann::json::parse(oci::state_to_json(s, false)));
+      std::printf("%s\n", a.dump().c_str());
+    } else {
+      print_table(*st);
+    }
+  } else if (cmd == kill_cmd) {
+    auto sig = linuxf::parse_signal(signal);
+    if (!sig) return report(sig.error().with("kill"));
+    r = runtime::kill(g, id, *sig, all);
+  } else if (cmd == delete_cmd) {
+    r = runtime::remove(g, id, force);
+  } else if (cmd == ps_cmd) {
+    auto p = runtime::pids(g, id);
+    if (!p) return report(p.error());
+    if (format == "json") {
+      std::printf("%s\n", nlohmann::json(*p).dump().c_str());
+      return 0;
+    }
+    return ps_table(*p, ps_args);
+  } else if (cmd == pause_cmd) {
+    r = runtime::pause(g, id);
+  } else if (cmd == resume_cmd) {
+    r = runtime::resume(g, id);
+  } else if (cmd == features_cmd) {
+    std::printf("%s\n", oci::features_json().c_str());
+  } else if (cmd == exec_cmd) {
+    auto st = runtime::exec(g, eo);
+    if (!st) return report(st.error());
+    return *st;
+  }
+  if (!r) return report(r.error());
   return 0;
 }

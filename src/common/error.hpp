@@ -26,6 +26,7 @@ public:
   // Prefixes context: "ctx: previous message". Returns *this for chaining.
   Error &context(std::string_view ctx);
   Error with(std::string_view ctx) && { context(ctx); return std::move(*this); }
+  Error with(std::string_view ctx) const & { Error e = *this; e.context(ctx); return e; }
 
   int code() const { return errno_; }
   const std::string &message() const { return msg_; }

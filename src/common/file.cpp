@@ -85,6 +85,17 @@ Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view 
   return {};
 }
 
+Result<> write_path_atomic(const std::string &path, std::string_view data, mode_t mode) {
+  std::string dir = ".", name = path;
+  if (auto s = path.rfind('/'); s != std::string::npos) {
+    dir = s == 0 ? "/" : path.substr(0, s);
+    name = path.substr(s + 1);
+  }
+  ASSIGN_OR_RETURN(UniqueFd d, open_file(dir, O_RDONLY | O_DIRECTORY));
+  TRY_CTX(write_file_atomic(d.get(), name, data, mode), "write " + path);
+  return {};
+}
+
 Result<> mkdir_all(const std::string &path, mode_t mode) {
   if (path.empty()) return {};
   struct stat st;

@@ -27,6 +27,9 @@ Result<> write_at(int dirfd, const std::string &name, std::string_view data);
 Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view data,
                            mode_t mode = 0600);
 
+// write_file_atomic for a path: the temp file goes beside it.
+Result<> write_path_atomic(const std::string &path, std::string_view data, mode_t mode = 0644);
+
 // write(2) all of data, retrying on EINTR and short writes.
 Result<> write_all(int fd, std::string_view data, const std::string &what);
 

@@ -1,0 +1,184 @@
+#include "linux/rootfs.hpp"
+
+#include "common/file.hpp"
+#include "common/syscalls.hpp"
+#include "linux/devices.hpp"
+#include "linux/inroot.hpp"
+#include "linux/mounts.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <sstream>
+
+namespace berth::linuxf {
+
+namespace {
+
+// The mount point that holds path, from /proc/self/mountinfo.
+std::string mount_point_of(const std::string &path) {
+  std::string best = "/";
+  auto text = read_file("/proc/self/mountinfo");
+  if (!text) return best;
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp;
+    f >> id >> parent >> dev >> root >> mp;
+    if (path.rfind(mp, 0) == 0 && (path.size() == mp.size() || path[mp.size()] == '/' || mp == "/") &&
+        mp.size() > best.size())
+      best = mp;
+  }
+  return best;
+}
+
+} // namespace
+
+Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle) {
+  RootfsPlan p;
+  if (!spec.root || spec.root->path.empty()) return fail_msg("root.path: required");
+  p.rootfs = spec.root->path[0] == '/' ? spec.root->path : path_join(bundle, spec.root->path);
+  struct stat st;
+  if (::stat(p.rootfs.c_str(), &st) < 0) return fail_errno("root.path: rootfs " + p.rootfs);
+  if (!S_ISDIR(st.st_mode)) return fail_msg("root.path: rootfs " + p.rootfs + " is not a directory");
+  char real[PATH_MAX];
+  if (!::realpath(p.rootfs.c_str(), real)) return fail_errno("root.path: resolve " + p.rootfs);
+  p.rootfs = real;
+  p.readonly = spec.root->readonly;
+  p.userns = spec.find_namespace("user") != nullptr;
+  p.cgroupns = spec.find_namespace("cgroup") != nullptr;
+  if (spec.linux_) {
+    const auto &l = *spec.linux_;
+    if (!l.rootfs_propagation.empty()) {
+      p.root_propagation = propagation_flag(l.rootfs_propagation);
+      if (!p.root_propagation)
+        return fail_msg("linux.rootfsPropagation: unknown value \"" + l.rootfs_propagation + "\"");
+    }
+    p.devices = l.devices;
+    p.masked_paths = l.masked_paths;
+    p.readonly_paths = l.readonly_paths;
+    p.sysctl = l.sysctl;
+  }
+  for (size_t i = 0; i < spec.mounts.size(); i++) {
+    const auto &m = spec.mounts[i];
+    std::string field = "mounts[" + std::to_string(i) + "]";
+    MountEntry e;
+    e.m = m;
+    e.o = parse_mount_options(m.options);
+    e.is_bind = e.o.bind || m.type == "bind";
+    if (m.destination.empty() || m.destination[0] != '/')
+      return fail_msg(field + ".destination: must be an absolute path, got \"" + m.destination + "\"");
+    if (e.is_bind) {
+      if (m.source.empty()) return fail_msg(field + ".source: required for a bind mount");
+      e.source = m.source[0] == '/' ? m.source : path_join(bundle, m.source);
+      if (::stat(e.source.c_str(), &st) < 0)
+        return fail_errno(field + ".source: bind source " + e.source);
+      e.source_is_dir = S_ISDIR(st.st_mode);
+      if (!e.o.bind) e.o.bind = true;
+    } else if (m.type.empty()) {
+      return fail_msg(field + ".type: required for a mount that is not a bind mount (" + m.destination + ")");
+    }
+    if ((e.o.idmap) && !e.is_bind)
+      return fail_msg(field + ".options: idmap is only supported on bind mounts");
+    if (e.o.idmap)
+      return fail_msg(field + ".options: idmapped mounts are not supported yet by berth-runtime");
+    if (m.destination == "/dev" && e.is_bind) p.setup_dev = false;
+    p.mounts.push_back(std::move(e));
+  }
+  return p;
+}
+
+Result<> setup_mounts(const RootfsPlan &plan) {
+  // Nothing we mount may propagate back to the host.
+  unsigned long rootprop = MS_SLAVE | MS_REC;
+  if (plan.root_propagation && !(plan.root_propagation & MS_SHARED))
+    rootprop = plan.root_propagation | MS_REC;
+  if (::mount(nullptr, "/", nullptr, rootprop, nullptr) < 0)
+    return fail_errno("make / a slave mount");
+  if (plan.root_propagation & MS_SHARED) {
+    // pivot_root refuses a shared parent: make the rootfs's parent mount private.
+    std::string parent = mount_point_of(plan.rootfs.substr(0, plan.rootfs.rfind('/')));
+    if (::mount(nullptr, parent.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+      return fail_errno("make " + parent + " private");
+  }
+  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    return fail_errno("bind mount the rootfs " + plan.rootfs);
+  int rfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0) return fail_errno("open rootfs " + plan.rootfs);
+  UniqueFd root(rfd);
+  for (const auto &e : plan.mounts) TRY(mount_entry(root.get(), e, plan));
+  return setup_dev(root.get(), plan);
+}
+
+Result<> enter_rootfs(const RootfsPlan &plan) {
+  if (::chdir(plan.rootfs.c_str()) < 0) return fail_errno("chdir to rootfs " + plan.rootfs);
+  if (plan.no_pivot) {
+    if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0)
+      return fail_errno("move the rootfs onto / (--no-pivot)");
+    if (::chroot(".") < 0) return fail_errno("chroot into the rootfs");
+  } else {
+    UniqueFd oldroot(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (!oldroot) return fail_errno("open the old root");
+    // pivot_root(".", "."): the old root ends up on top of the new one and is
+    // detached next, without needing a directory for it in the image.
+    if (sys::pivot_root(".", ".") < 0) return fail_errno("pivot_root to " + plan.rootfs);
+    if (::fchdir(oldroot.get()) < 0) return fail_errno("fchdir to the old root");
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+      return fail_errno("make the old root a slave");
+    if (::umount2(".", MNT_DETACH) < 0) return fail_errno("detach the old root");
+  }
+  if (::chdir("/") < 0) return fail_errno("chdir to /");
+  return {};
+}
+
+Result<> finish_rootfs(const RootfsPlan &plan) {
+  int rfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0) return fail_errno("open /");
+  UniqueFd root(rfd);
+  for (const auto &p : plan.masked_paths) {
+    auto t = open_in_root(root.get(), p);
+    if (!t) {
+      if (t.error().code() == ENOENT) continue;
+      return fail(t.error().with("linux.maskedPaths"));
+    }
+    struct stat st;
+    if (::fstat(t->get(), &st) < 0) return fail_errno("stat masked path " + p);
+    std::string tp = fd_path(t->get());
+    int rc = S_ISDIR(st.st_mode)
+                 ? ::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, nullptr)
+                 : ::mount("/dev/null", tp.c_str(), nullptr, MS_BIND, nullptr);
+    if (rc < 0) return fail_errno("mask " + p);
+  }
+  for (const auto &p : plan.readonly_paths) {
+    auto t = open_in_root(root.get(), p);
+    if (!t) {
+      if (t.error().code() == ENOENT) continue;
+      return fail(t.error().with("linux.readonlyPaths"));
+    }
+    if (::mount(fd_path(t->get()).c_str(), fd_path(t->get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      return fail_errno("bind read-only path " + p);
+    ASSIGN_OR_RETURN(UniqueFd m, open_in_root(root.get(), p));
+    TRY(remount_bind(fd_path(m.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "remount " + p + " read-only"));
+  }
+  for (const auto &[key, value] : plan.sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); i++)
+      if (path[i] == '.') path[i] = '/';
+    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
+      return fail_msg("linux.sysctl: invalid key \"" + key + "\"");
+    auto r = write_file(path, value);
+    if (!r) return fail(r.error().with("linux.sysctl: set " + key + "=" + value));
+  }
+  if (plan.readonly) TRY(remount_bind("/", MS_RDONLY, "remount the rootfs read-only"));
+  if (plan.root_propagation &&
+      ::mount(nullptr, "/", nullptr, plan.root_propagation | MS_REC, nullptr) < 0)
+    return fail_errno("set rootfs propagation");
+  return {};
+}
+
+} // namespace berth::linuxf

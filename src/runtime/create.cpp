@@ -1,0 +1,250 @@
+#include "runtime/create.hpp"
+
+#include "cgroups/manager.hpp"
+#include "common/fdpass.hpp"
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "common/proc.hpp"
+#include "common/syscalls.hpp"
+#include "linux/idmap.hpp"
+#include "oci/spec_json.hpp"
+#include "runtime/container_plan.hpp"
+#include "runtime/devices_policy.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/state_store.hpp"
+#include "runtime/sync.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::runtime {
+
+namespace {
+
+// Undoes a half-made container when create fails at any step.
+struct Undo {
+  StateStore *store = nullptr;
+  std::string id;
+  bool dir = false;
+  cgroups::Manager *cg = nullptr;
+  pid_t child = -1;
+  int pidfd = -1;
+  bool armed = true;
+  ~Undo() {
+    if (!armed) return;
+    if (child > 0) {
+      if (pidfd >= 0) sys::pidfd_send_signal(pidfd, SIGKILL);
+      else ::kill(child, SIGKILL);
+      while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
+    }
+    if (cg) {
+      auto r = cg->destroy();
+      if (!r) log::warn("clean up after failed create: " + r.error().message());
+    }
+    if (dir) {
+      auto r = store->remove(id);
+      if (!r) log::warn("clean up after failed create: " + r.error().message());
+    }
+  }
+};
+
+// Keeps our own fds out of the range passed to the container (fds 3..3+N-1).
+Result<> move_above(int &fd, int min) {
+  if (fd < 0 || fd >= min) return {};
+  int n = ::fcntl(fd, F_DUPFD_CLOEXEC, min);
+  if (n < 0) return fail_errno("move fd above the preserved ones");
+  ::close(fd);
+  fd = n;
+  return {};
+}
+
+Result<std::string> absolute_bundle(const std::string &bundle) {
+  char real[PATH_MAX];
+  if (!::realpath(bundle.empty() ? "." : bundle.c_str(), real)) return fail_errno("bundle " + bundle);
+  return std::string(real);
+}
+
+std::string hooks_record(const oci::Spec &spec) {
+  if (!spec.hooks) return "";
+  nlohmann::json j = nlohmann::json::object();
+  if (!spec.hooks->poststart.empty()) j["poststart"] = nlohmann::json::parse(hooks_to_json(spec.hooks->poststart));
+  if (!spec.hooks->poststop.empty()) j["poststop"] = nlohmann::json::parse(hooks_to_json(spec.hooks->poststop));
+  return j.empty() ? "" : j.dump();
+}
+
+} // namespace
+
+Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o, bool foreground) {
+  if (g.systemd_cgroup)
+    return fail_msg("--systemd-cgroup: the systemd cgroup driver is not available in berth-runtime; "
+                    "use the cgroupfs driver (omit --systemd-cgroup)");
+  TRY(validate_id(o.id));
+  if (o.preserve_fds < 0) return fail_msg("--preserve-fds: must not be negative");
+  ASSIGN_OR_RETURN(std::string bundle, absolute_bundle(o.bundle));
+  ASSIGN_OR_RETURN(std::string text, read_file(path_join(bundle, "config.json")));
+  auto parsed = oci::parse_spec(text);
+  if (!parsed) return fail(parsed.error().with("config.json"));
+  oci::Spec spec = std::move(*parsed);
+
+  int preserve = o.preserve_fds;
+  if (const char *lf = std::getenv("LISTEN_FDS"); lf && *lf && spec.process) {
+    // systemd socket activation, passed on as runc does.
+    int n = std::atoi(lf);
+    if (n > 0) {
+      preserve += n;
+      spec.process->env.push_back("LISTEN_FDS=" + std::to_string(n));
+      spec.process->env.push_back("LISTEN_PID=1");
+    }
+  }
+  if (spec.process && spec.process->terminal && o.console_socket.empty() && !foreground)
+    return fail_msg("process.terminal is true but no --console-socket was given: "
+                    "a detached container needs a console socket to hand its terminal to");
+  if (spec.process && !spec.process->terminal && !o.console_socket.empty())
+    return fail_msg("--console-socket given but process.terminal is false");
+
+  ASSIGN_OR_RETURN(cgroups::Layout layout, cgroups::detect_layout());
+  bool v2 = layout == cgroups::Layout::V2;
+  ASSIGN_OR_RETURN(ContainerPlan plan, plan_container(std::move(spec), bundle, o.id, o.no_pivot, v2));
+  plan.process.preserve_fds = preserve;
+  const oci::Spec &sp = plan.spec;
+  const auto &lin = *sp.linux_;
+
+  auto mgr = cgroups::make_manager(lin.cgroups_path, o.id);
+  if (!mgr) return fail(mgr.error().with("linux.cgroupsPath"));
+
+  StateStore store(g.root);
+  Undo undo; // declared after mgr: destroyed (undoing) before it
+  undo.store = &store;
+  undo.id = o.id;
+  ASSIGN_OR_RETURN(ContainerDir dir, store.create(o.id));
+  undo.dir = true;
+  TRY(dir.lock());
+
+
+  Record rec;
+  rec.oci.id = o.id;
+  rec.oci.status = "creating";
+  rec.oci.bundle = bundle;
+  rec.oci.rootfs = plan.rootfs.rootfs;
+  char tbuf[40];
+  rec.oci.created = std::string(log::now_rfc3339(tbuf));
+  rec.oci.annotations = sp.annotations;
+  rec.creator = ::getpid();
+  rec.cgroup = (*mgr)->to_json();
+  rec.hooks = hooks_record(sp);
+  rec.userns = plan.userns;
+  TRY(dir.write(rec));
+
+  if (::mkfifoat(dir.fd(), "exec.fifo", 0622) < 0) return fail_errno("create exec fifo in " + dir.path());
+  int fifo = ::openat(dir.fd(), "exec.fifo", O_PATH | O_CLOEXEC);
+  if (fifo < 0) return fail_errno("open exec fifo in " + dir.path());
+  UniqueFd fifo_fd(fifo);
+
+  undo.cg = mgr->get();
+  oci::Resources resources = effective_resources(sp);
+  if (auto r = (*mgr)->create(&resources); !r)
+    return fail(r.error().with("linux.resources"));
+  rec.cgroup = (*mgr)->to_json();
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail_errno("socketpair");
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+
+  UniqueFd console_child, console_parent;
+  if (plan.process.terminal) {
+    if (!o.console_socket.empty()) {
+      ASSIGN_OR_RETURN(console_child, connect_unix(o.console_socket));
+    } else {
+      int cs[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) return fail_errno("socketpair");
+      console_parent.reset(cs[0]);
+      console_child.reset(cs[1]);
+    }
+  }
+
+  int min_fd = 3 + preserve;
+  {
+    int a = child_sock.release(), b = fifo_fd.release(), c = console_child.release();
+    auto r1 = move_above(a, min_fd), r2 = move_above(b, min_fd), r3 = move_above(c, min_fd);
+    child_sock.reset(a);
+    fifo_fd.reset(b);
+    console_child.reset(c);
+    if (!r1) return fail(r1.error());
+    if (!r2) return fail(r2.error());
+    if (!r3) return fail(r3.error());
+  }
+  plan.sync_fd = child_sock.get();
+  plan.fifo_fd = fifo_fd.get();
+  plan.console_fd = console_child.get();
+
+  if (plan.join_pid && ::setns(plan.join_pid.get(), CLONE_NEWPID) < 0)
+    return fail_errno("join the pid namespace of linux.namespaces");
+
+  int pidfd = -1;
+  pid_t pid = sys::clone3(plan.clone_flags | CLONE_PIDFD, SIGCHLD, (*mgr)->clone_into_fd(), &pidfd);
+  if (pid < 0) return fail_errno("clone the container's init");
+  if (pid == 0) {
+    parent_sock.reset();
+    console_parent.reset();
+    container_init(plan);
+  }
+  UniqueFd child_pidfd(pidfd);
+  undo.child = pid;
+  undo.pidfd = pidfd;
+  child_sock.reset();
+  console_child.reset();
+
+  rec.oci.pid = pid;
+  if (auto st = proc_stat(pid)) rec.start_time = st->start_time;
+  TRY(dir.write(rec));
+
+  if ((*mgr)->clone_into_fd() < 0) TRY_CTX((*mgr)->add(pid), "join the container's cgroup");
+  if (plan.userns) TRY(linuxf::write_id_maps(pid, plan.uid_map, plan.gid_map));
+  if (plan.process.oom_score_adj)
+    TRY_CTX(write_file("/proc/" + std::to_string(pid) + "/oom_score_adj",
+                       std::to_string(*plan.process.oom_score_adj)),
+            "process.oomScoreAdj");
+
+  std::string state_json = oci::state_to_json(rec.oci, false);
+  auto ctx_err = [&](Error e) { return fail(std::move(e).with("create container " + o.id)); };
+  if (auto r = sync_send(parent_sock.get(), SyncMsg::Go, state_json); !r) return ctx_err(r.error());
+  if (auto r = sync_expect(parent_sock.get(), SyncMsg::HooksReq, "create"); !r) return ctx_err(r.error());
+  if (sp.hooks) {
+    if (auto r = run_hooks(sp.hooks->prestart, "prestart", state_json); !r) return ctx_err(r.error());
+    if (auto r = run_hooks(sp.hooks->create_runtime, "createRuntime", state_json); !r) return ctx_err(r.error());
+  }
+  if (auto r = sync_send(parent_sock.get(), SyncMsg::HooksDone); !r) return ctx_err(r.error());
+  if (auto r = sync_expect(parent_sock.get(), SyncMsg::Ready, "create"); !r) return ctx_err(r.error());
+
+  Created out;
+  out.pid = pid;
+  if (console_parent) {
+    auto m = recv_fd(console_parent.get(), nullptr, "the container's terminal");
+    if (!m) return ctx_err(m.error());
+    out.console = std::move(*m);
+  }
+  rec.oci.status = "created";
+  rec.creator = 0;
+  TRY(dir.write(rec));
+  if (!o.pid_file.empty()) TRY_CTX(write_path_atomic(o.pid_file, std::to_string(pid)), "--pid-file");
+  undo.armed = false;
+  out.pidfd = std::move(child_pidfd);
+  return out;
+}
+
+Result<> create(const GlobalOptions &g, const CreateOptions &o) {
+  TRY(create_container(g, o, false));
+  return {};
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,11 @@
+// The device cgroup rules a container gets: the config's rules, then the
+// devices every container needs (runc's list), then linux.devices.
+#pragma once
+
+#include "oci/spec.hpp"
+
+namespace berth::runtime {
+
+oci::Resources effective_resources(const oci::Spec &spec);
+
+} // namespace berth::runtime

@@ -1,0 +1,59 @@
+// Everything about the container's process (init or exec'd) resolved in the
+// parent, so that the child between clone and exec only applies it.
+#pragma once
+
+#include "common/error.hpp"
+#include "linux/capabilities.hpp"
+#include "linux/rlimits.hpp"
+#include "linux/sched.hpp"
+#include "linux/seccomp.hpp"
+#include "oci/spec.hpp"
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::runtime {
+
+struct ProcessPlan {
+  std::vector<std::string> args, env;
+  std::string cwd;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::optional<mode_t> umask;
+  std::optional<linuxf::CapSets> caps;
+  std::vector<linuxf::ResolvedRlimit> rlimits;
+  bool no_new_privs = false;
+  std::optional<int> oom_score_adj;
+  linuxf::ResolvedSched sched;
+  int ioprio = 0;
+  long personality = -1;
+  std::optional<cpu_set_t> cpus_initial, cpus_final;
+  std::optional<linuxf::CompiledSeccomp> seccomp;
+  bool terminal = false;
+  std::optional<oci::ConsoleSize> console_size;
+  int preserve_fds = 0;
+};
+
+// Resolves names, compiles seccomp; warnings (skipped capabilities, syscalls)
+// go to the log.
+Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci::Seccomp> &seccomp,
+                                 const std::optional<oci::Personality> &pers);
+
+// Child side, after the rootfs is in place and the terminal attached:
+// cwd, limits, scheduling, user, capabilities, no_new_privs, seccomp. Returns
+// the seccomp listener fd (NOTIFY) or -1.
+Result<int> apply_process(const ProcessPlan &p);
+
+// Finds args[0] along the process's PATH inside the (current) root, as the
+// exec will: an error here is reported before the container is created.
+Result<std::string> find_executable(const ProcessPlan &p);
+
+// Marks every fd above the preserved ones close-on-exec and execs.
+// Returns only on failure.
+Error exec_process(const ProcessPlan &p, const std::string &path);
+
+} // namespace berth::runtime

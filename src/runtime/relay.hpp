@@ -1,0 +1,19 @@
+// A foreground container (run, exec): forwards signals to its process, relays
+// its terminal to ours, and reaps it.
+#pragma once
+
+#include "common/error.hpp"
+
+#include <sys/types.h>
+
+namespace berth::runtime {
+
+// Blocks the signals that are forwarded; call before the process exists so
+// that none is lost. The mask is undone for the container by its init.
+void block_forwarded_signals();
+
+// Waits for pid (our child, with pidfd), forwarding signals, and relaying
+// console (a pty master, or -1) with our stdin/stdout. Returns the wait status.
+Result<int> relay_and_wait(pid_t pid, int pidfd, int console);
+
+} // namespace berth::runtime

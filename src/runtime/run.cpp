@@ -1,0 +1,33 @@
+#include "runtime/create.hpp"
+#include "runtime/relay.hpp"
+#include "runtime/state_store.hpp"
+
+#include <signal.h>
+
+namespace berth::runtime {
+
+Result<int> run(const GlobalOptions &g, const CreateOptions &o, bool detach, bool keep) {
+  if (!detach) block_forwarded_signals();
+  ASSIGN_OR_RETURN(Created c, create_container(g, o, !detach));
+  {
+    StateStore store(g.root);
+    ASSIGN_OR_RETURN(ContainerDir dir, store.open(o.id));
+    TRY(dir.lock());
+    ASSIGN_OR_RETURN(Record rec, dir.read());
+    auto started = start_locked(dir, rec);
+    if (!started) {
+      (void)remove(g, o.id, true);
+      return fail(started.error());
+    }
+  }
+  if (detach) return 0;
+  auto ws = relay_and_wait(c.pid, c.pidfd.get(), c.console ? c.console.get() : -1);
+  if (!keep) {
+    auto r = remove(g, o.id, true);
+    if (!r && ws) return fail(r.error());
+  }
+  if (!ws) return fail(ws.error());
+  return exit_status(*ws);
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,54 @@
+// berth-runtime's operations (runtime-spec "Operations" plus runc's extras),
+// one function per command. The CLI parses flags and calls these.
+#pragma once
+
+#include "common/error.hpp"
+#include "oci/state.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace berth::runtime {
+
+struct GlobalOptions {
+  std::string root = "/run/berth-runtime";
+  bool systemd_cgroup = false;
+  bool rootless = false;
+};
+
+struct CreateOptions {
+  std::string id, bundle = ".", pid_file, console_socket;
+  bool no_pivot = false, no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+Result<> create(const GlobalOptions &g, const CreateOptions &o);
+// create + start; foreground unless detach: then waits, relays the terminal,
+// forwards signals, deletes the container and returns the exit status.
+Result<int> run(const GlobalOptions &g, const CreateOptions &o, bool detach, bool keep);
+Result<> start(const GlobalOptions &g, const std::string &id);
+Result<oci::State> state(const GlobalOptions &g, const std::string &id);
+Result<std::vector<oci::State>> list(const GlobalOptions &g);
+Result<> kill(const GlobalOptions &g, const std::string &id, int sig, bool all);
+Result<> remove(const GlobalOptions &g, const std::string &id, bool force);
+Result<std::vector<pid_t>> pids(const GlobalOptions &g, const std::string &id);
+Result<> pause(const GlobalOptions &g, const std::string &id);
+Result<> resume(const GlobalOptions &g, const std::string &id);
+
+struct ExecOptions {
+  std::string id, process_file, console_socket, pid_file, cwd;
+  std::vector<std::string> args, env, caps;
+  std::string user; // UID[:GID]
+  std::vector<unsigned> additional_gids;
+  bool detach = false, tty = false, no_new_privs = false;
+  int preserve_fds = 0;
+};
+// Returns the process's exit status (0 with detach).
+Result<int> exec(const GlobalOptions &g, const ExecOptions &o);
+
+// 128+N for a signal, the exit code otherwise, from a wait status.
+int exit_status(int wait_status);
+
+} // namespace berth::runtime

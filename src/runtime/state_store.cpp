@@ -1,0 +1,120 @@
+#include "runtime/state_store.hpp"
+
+#include "common/file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::runtime {
+
+using nlohmann::json;
+
+std::string record_to_json(const Record &r) {
+  json j = json::parse(oci::state_to_json(r.oci, false));
+  j["startTime"] = r.start_time;
+  if (r.creator) j["creator"] = r.creator;
+  if (!r.cgroup.empty()) j["cgroup"] = r.cgroup;
+  if (!r.hooks.empty()) j["hooks"] = r.hooks;
+  if (r.userns) j["userns"] = true;
+  return j.dump();
+}
+
+Result<Record> record_from_json(std::string_view text, const std::string &what) {
+  auto st = oci::parse_state(text);
+  if (!st) return fail(st.error().with(what));
+  Record r;
+  r.oci = std::move(*st);
+  json j = json::parse(text, nullptr, false);
+  r.start_time = j.value("startTime", 0ull);
+  r.creator = j.value("creator", 0);
+  r.cgroup = j.value("cgroup", "");
+  r.hooks = j.value("hooks", "");
+  r.userns = j.value("userns", false);
+  return r;
+}
+
+Result<> ContainerDir::lock() {
+  while (::flock(fd_.get(), LOCK_EX) < 0)
+    if (errno != EINTR) return fail_errno("lock container " + id_);
+  return {};
+}
+
+Result<Record> ContainerDir::read() const {
+  auto fd = open_at(fd_.get(), "state.json", O_RDONLY);
+  if (!fd) {
+    if (fd.error().code() == ENOENT) return fail_msg("container " + id_ + " has no state yet (being created or deleted)");
+    return fail(fd.error().with("read state of container " + id_));
+  }
+  ASSIGN_OR_RETURN(std::string text, read_fd(fd->get(), path_ + "/state.json", 1 << 20));
+  return record_from_json(text, "state of container " + id_);
+}
+
+Result<> ContainerDir::write(const Record &r) {
+  TRY_CTX(write_file_atomic(fd_.get(), "state.json", record_to_json(r)), "write state of container " + id_);
+  return {};
+}
+
+bool ContainerDir::has_fifo() const {
+  struct stat st;
+  return ::fstatat(fd_.get(), "exec.fifo", &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Result<> validate_id(const std::string &id) {
+  if (id.empty()) return fail_msg("container id must not be empty");
+  if (id == "." || id == ".." || id.size() > 1024)
+    return fail_msg("invalid container id \"" + id + "\"");
+  for (char c : id)
+    if (!(isalnum((unsigned char)c) || c == '_' || c == '+' || c == '-' || c == '.'))
+      return fail_msg("invalid container id \"" + id + "\": only letters, digits and _+.- are allowed");
+  return {};
+}
+
+Result<ContainerDir> StateStore::create(const std::string &id) {
+  TRY(validate_id(id));
+  if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST) TRY_CTX(mkdir_all(root_, 0700), "create state root");
+  std::string path = path_join(root_, id);
+  if (::mkdir(path.c_str(), 0700) < 0) {
+    if (errno == EEXIST) return fail_msg("container with id \"" + id + "\" already exists");
+    return fail_errno("create state directory " + path);
+  }
+  ASSIGN_OR_RETURN(UniqueFd fd, open_file(path, O_RDONLY | O_DIRECTORY));
+  return ContainerDir(id, path, std::move(fd));
+}
+
+Result<ContainerDir> StateStore::open(const std::string &id) const {
+  TRY(validate_id(id));
+  std::string path = path_join(root_, id);
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return fail_msg("container \"" + id + "\" does not exist");
+    return fail_errno("open state of container " + id);
+  }
+  return ContainerDir(id, path, UniqueFd(fd));
+}
+
+Result<std::vector<std::string>> StateStore::list() const {
+  std::vector<std::string> ids;
+  DIR *d = ::opendir(root_.c_str());
+  if (!d) {
+    if (errno == ENOENT) return ids;
+    return fail_errno("list " + root_);
+  }
+  while (dirent *e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) ids.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  return ids;
+}
+
+Result<> StateStore::remove(const std::string &id) {
+  TRY(validate_id(id));
+  return remove_tree(path_join(root_, id));
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,33 @@
+// The numbered protocol between the runtime (parent) and the container's init
+// (child) over a SOCK_SEQPACKET socketpair: one message per packet.
+//
+//   parent -> child  Go          cgroup joined, id maps written; payload: state JSON
+//   child  -> parent HooksReq    environment ready: run prestart/createRuntime hooks
+//   parent -> child  HooksDone
+//   child  -> parent Ready       init parked on exec.fifo, waiting for start
+//   child  -> parent Error       payload: the message; the child then exits
+#pragma once
+
+#include "common/error.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace berth::runtime {
+
+enum class SyncMsg : uint32_t { Go = 1, HooksReq = 2, HooksDone = 3, Ready = 4, Error = 5 };
+
+struct SyncPacket {
+  SyncMsg type;
+  int err = 0;
+  std::string payload;
+};
+
+Result<> sync_send(int fd, SyncMsg type, std::string_view payload = {}, int err = 0);
+// EOF (the peer exited or exec'd) is an error with code EPIPE.
+Result<SyncPacket> sync_recv(int fd);
+// Waits for `want`; an Error packet becomes an Error with its message.
+Result<SyncPacket> sync_expect(int fd, SyncMsg want, const std::string &what);
+
+} // namespace berth::runtime
