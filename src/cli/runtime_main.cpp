@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 using namespace berth;
@@ -87,6 +88,39 @@ int ps_table(const std::vector<pid_t> &pids, const std::vector<std::string> &ps_
   int st = ::pclose(f);
   if (pid_col < 0) return report(Error::msg("ps: no PID column in the output of " + cmd));
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+// runc stops parsing exec's flags at the container id: what follows is the
+// command, even when it looks like a flag ("exec ID sh -c ..."). CLI11 would
+// take it for flags, so the command is cut off here and returned in command.
+std::vector<std::string> split_exec_command(int argc, char **argv, std::vector<std::string> &command) {
+  static const std::set<std::string> global_values = {"--root", "--log", "--log-format", "--criu"};
+  static const std::set<std::string> exec_values = {"-p", "--process", "--console-socket", "--pid-file",
+                                                    "--cwd", "-e", "--env", "-u", "--user",
+                                                    "-g", "--additional-gids", "-c", "--cap",
+                                                    "--preserve-fds"};
+  std::vector<std::string> args(argv, argv + argc);
+  size_t i = 1;
+  while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
+    i += global_values.count(args[i]) ? 2 : 1;
+  }
+  if (i >= args.size() || args[i] != "exec") return args;
+  for (i++; i < args.size(); i++) {
+    if (args[i] == "--") {
+      command.assign(args.begin() + long(i) + 1, args.end());
+      args.resize(i);
+      return args;
+    }
+    if (args[i].size() > 1 && args[i][0] == '-') {
+      if (exec_values.count(args[i])) i++;
+      continue;
+    }
+    command.assign(args.begin() + long(i) + 1, args.end());
+    if (!command.empty() && command[0] == "--") command.erase(command.begin());
+    args.resize(i + 1);
+    return args;
+  }
+  return args;
 }
 
 } // namespace
@@ -181,16 +215,20 @@ int main(int argc, char **argv) {
   exec_cmd->add_option("--console-socket", eo.console_socket, "unix socket to send the pty master to");
   exec_cmd->add_option("--pid-file", eo.pid_file, "write the process's pid to this file");
   exec_cmd->add_option("--cwd", eo.cwd, "working directory inside the container");
-  exec_cmd->add_option("-e,--env", eo.env, "environment variable NAME=VALUE (repeatable)");
+  exec_cmd->add_option("-e,--env", eo.env, "environment variable NAME=VALUE (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   exec_cmd->add_option("-u,--user", eo.user, "UID[:GID]");
-  exec_cmd->add_option("-g,--additional-gids", eo.additional_gids, "additional group id (repeatable)");
-  exec_cmd->add_option("-c,--cap", eo.caps, "add a capability (repeatable)");
+  exec_cmd->add_option("-g,--additional-gids", eo.additional_gids, "additional group id (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  exec_cmd->add_option("-c,--cap", eo.caps, "add a capability (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   exec_cmd->add_flag("--no-new-privs", eo.no_new_privs, "set no_new_privs");
   exec_cmd->add_option("--preserve-fds", eo.preserve_fds, "pass this many extra fds (from 3 on)");
   exec_cmd->positionals_at_end();
 
+  std::vector<std::string> command;
+  std::vector<std::string> args = split_exec_command(argc, argv, command);
+  std::vector<char *> cargv;
+  for (auto &a : args) cargv.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(int(cargv.size()), cargv.data());
   } catch (const CLI::ParseError &e) {
     if (e.get_exit_code() != 0) {
       std::fprintf(stderr, "berth-runtime: %s\n", e.what());
@@ -244,7 +282,8 @@ int main(int argc, char **argv) {
       print_table(*st);
     }
   } else if (cmd == kill_cmd) {
-    auto sig = linuxf::parse_signal(signal);
+    // Signal 0 only checks that the container's init exists (runc accepts it).
+    auto sig = signal == "0" ? Result<int>(0) : linuxf::parse_signal(signal);
     if (!sig) return report(sig.error().with("kill"));
     r = runtime::kill(g, id, *sig, all);
   } else if (cmd == delete_cmd) {
@@ -264,6 +303,7 @@ int main(int argc, char **argv) {
   } else if (cmd == features_cmd) {
     std::printf("%s\n", oci::features_json().c_str());
   } else if (cmd == exec_cmd) {
+    eo.args.insert(eo.args.end(), command.begin(), command.end());
     auto st = runtime::exec(g, eo);
     if (!st) return report(st.error());
     return *st;

@@ -16,28 +16,6 @@
 
 namespace berth::linuxf {
 
-namespace {
-
-// The mount point that holds path, from /proc/self/mountinfo.
-std::string mount_point_of(const std::string &path) {
-  std::string best = "/";
-  auto text = read_file("/proc/self/mountinfo");
-  if (!text) return best;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mp;
-    f >> id >> parent >> dev >> root >> mp;
-    if (path.rfind(mp, 0) == 0 && (path.size() == mp.size() || path[mp.size()] == '/' || mp == "/") &&
-        mp.size() > best.size())
-      best = mp;
-  }
-  return best;
-}
-
-} // namespace
-
 Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle) {
   RootfsPlan p;
   if (!spec.root || spec.root->path.empty()) return fail_msg("root.path: required");
@@ -94,17 +72,11 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle)
 
 Result<> setup_mounts(const RootfsPlan &plan) {
   // Nothing we mount may propagate back to the host.
-  unsigned long rootprop = MS_SLAVE | MS_REC;
-  if (plan.root_propagation && !(plan.root_propagation & MS_SHARED))
-    rootprop = plan.root_propagation | MS_REC;
+  // The requested rootfsPropagation is applied after pivot_root (shared or
+  // unbindable here would break the rootfs bind and pivot_root).
+  unsigned long rootprop = (plan.root_propagation & MS_PRIVATE) ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
   if (::mount(nullptr, "/", nullptr, rootprop, nullptr) < 0)
     return fail_errno("make / a slave mount");
-  if (plan.root_propagation & MS_SHARED) {
-    // pivot_root refuses a shared parent: make the rootfs's parent mount private.
-    std::string parent = mount_point_of(plan.rootfs.substr(0, plan.rootfs.rfind('/')));
-    if (::mount(nullptr, parent.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
-      return fail_errno("make " + parent + " private");
-  }
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     return fail_errno("bind mount the rootfs " + plan.rootfs);
   int rfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -153,6 +125,16 @@ Result<> finish_rootfs(const RootfsPlan &plan) {
                  : ::mount("/dev/null", tp.c_str(), nullptr, MS_BIND, nullptr);
     if (rc < 0) return fail_errno("mask " + p);
   }
+  // Before readonlyPaths: /proc/sys is usually one of them.
+  for (const auto &[key, value] : plan.sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); i++)
+      if (path[i] == '.') path[i] = '/';
+    if (key.find("..") != std::string::npos)
+      return fail_msg("linux.sysctl: invalid key \"" + key + "\"");
+    auto r = write_file(path, value);
+    if (!r) return fail(r.error().with("linux.sysctl: set " + key + "=" + value));
+  }
   for (const auto &p : plan.readonly_paths) {
     auto t = open_in_root(root.get(), p);
     if (!t) {
@@ -164,15 +146,6 @@ Result<> finish_rootfs(const RootfsPlan &plan) {
     ASSIGN_OR_RETURN(UniqueFd m, open_in_root(root.get(), p));
     TRY(remount_bind(fd_path(m.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                      "remount " + p + " read-only"));
-  }
-  for (const auto &[key, value] : plan.sysctl) {
-    std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); i++)
-      if (path[i] == '.') path[i] = '/';
-    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
-      return fail_msg("linux.sysctl: invalid key \"" + key + "\"");
-    auto r = write_file(path, value);
-    if (!r) return fail(r.error().with("linux.sysctl: set " + key + "=" + value));
   }
   if (plan.readonly) TRY(remount_bind("/", MS_RDONLY, "remount the rootfs read-only"));
   if (plan.root_propagation &&

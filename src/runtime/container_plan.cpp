@@ -15,7 +15,10 @@ namespace {
 // runc's checks of linux.sysctl against the namespaces the container has.
 Result<> check_sysctl(const oci::Spec &spec) {
   if (!spec.linux_) return {};
-  for (auto &[key, value] : spec.linux_->sysctl) {
+  for (auto &[raw, value] : spec.linux_->sysctl) {
+    std::string key = raw; // "net/ipv4/ip_forward" is the same key as "net.ipv4.ip_forward"
+    for (char &c : key)
+      if (c == '/') c = '.';
     auto need = [&](const char *ns, const char *why) -> Result<> {
       const oci::Namespace *n = spec.find_namespace(ns);
       if (!n || !n->path.empty())
@@ -90,13 +93,13 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
     if (!p.new_timens) return fail_msg("linux.timeOffsets: needs a new time namespace");
     p.time_offsets = linuxf::format_time_offsets(l.time_offsets);
   }
-  bool new_uts = spec.find_namespace("uts") && spec.find_namespace("uts")->path.empty();
+  bool new_uts = spec.find_namespace("uts") != nullptr;
   if (!spec.hostname.empty()) {
-    if (!new_uts) return fail_msg("hostname: setting the hostname needs a new uts namespace");
+    if (!new_uts) return fail_msg("hostname: setting the hostname needs a uts namespace");
     p.hostname = spec.hostname;
   }
   if (!spec.domainname.empty()) {
-    if (!new_uts) return fail_msg("domainname: setting the domain name needs a new uts namespace");
+    if (!new_uts) return fail_msg("domainname: setting the domain name needs a uts namespace");
     p.domainname = spec.domainname;
   }
   TRY(check_sysctl(spec));

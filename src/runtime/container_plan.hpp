@@ -30,6 +30,7 @@ struct ContainerPlan {
   std::vector<NsJoin> joins;      // joined by the child with setns, in order
   UniqueFd join_pid;              // pid namespace: joined by the parent before clone
   bool userns = false;
+  bool new_keyring = true;        // a session keyring of its own (unless --no-new-keyring)
   std::string uid_map, gid_map;
   std::optional<std::string> hostname, domainname;
   linuxf::RootfsPlan rootfs;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -97,7 +98,9 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   oci::Spec spec = std::move(*parsed);
 
   int preserve = o.preserve_fds;
-  if (const char *lf = std::getenv("LISTEN_FDS"); lf && *lf && spec.process) {
+  const char *lp = std::getenv("LISTEN_PID");
+  bool ours = !lp || std::atoi(lp) == ::getpid();
+  if (const char *lf = std::getenv("LISTEN_FDS"); lf && *lf && spec.process && ours) {
     // systemd socket activation, passed on as runc does.
     int n = std::atoi(lf);
     if (n > 0) {
@@ -116,6 +119,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   bool v2 = layout == cgroups::Layout::V2;
   ASSIGN_OR_RETURN(ContainerPlan plan, plan_container(std::move(spec), bundle, o.id, o.no_pivot, v2));
   plan.process.preserve_fds = preserve;
+  plan.new_keyring = !o.no_new_keyring;
   const oci::Spec &sp = plan.spec;
   const auto &lin = *sp.linux_;
 
@@ -145,7 +149,10 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   rec.userns = plan.userns;
   TRY(dir.write(rec));
 
-  if (::mkfifoat(dir.fd(), "exec.fifo", 0622) < 0) return fail_errno("create exec fifo in " + dir.path());
+  // Writable by the container's user, whoever it is: the init opens it after
+  // switching user. (mkfifo honours the umask, hence the chmod.)
+  if (::mkfifoat(dir.fd(), "exec.fifo", 0622) < 0 || ::fchmodat(dir.fd(), "exec.fifo", 0622, 0) < 0)
+    return fail_errno("create exec fifo in " + dir.path());
   int fifo = ::openat(dir.fd(), "exec.fifo", O_PATH | O_CLOEXEC);
   if (fifo < 0) return fail_errno("open exec fifo in " + dir.path());
   UniqueFd fifo_fd(fifo);
@@ -190,6 +197,8 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   if (plan.join_pid && ::setns(plan.join_pid.get(), CLONE_NEWPID) < 0)
     return fail_errno("join the pid namespace of linux.namespaces");
 
+  log::debug("create container " + o.id + ": bundle " + bundle + ", clone flags 0x" +
+             [&] { char b[20]; snprintf(b, sizeof b, "%llx", (unsigned long long)plan.clone_flags); return std::string(b); }());
   int pidfd = -1;
   pid_t pid = sys::clone3(plan.clone_flags | CLONE_PIDFD, SIGCHLD, (*mgr)->clone_into_fd(), &pidfd);
   if (pid < 0) return fail_errno("clone the container's init");
@@ -233,6 +242,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
     if (!m) return ctx_err(m.error());
     out.console = std::move(*m);
   }
+  log::debug("create container " + o.id + ": init " + std::to_string(pid) + " parked until start");
   rec.oci.status = "created";
   rec.creator = 0;
   TRY(dir.write(rec));

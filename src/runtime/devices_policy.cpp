@@ -26,9 +26,6 @@ oci::Resources effective_resources(const oci::Spec &spec) {
                  allow("c", 1, 9, "rwm"), allow("c", 5, 0, "rwm"), allow("c", 5, 1, "rwm"),
                  allow("c", 5, 2, "rwm"), allow("c", 136, -1, "rwm"), allow("c", 10, 200, "rwm")})
     r.devices.push_back(d);
-  if (spec.linux_)
-    for (auto &dev : spec.linux_->devices)
-      if (dev.type != "p") r.devices.push_back(allow(dev.type == "b" ? "b" : "c", dev.major, dev.minor, "rwm"));
   return r;
 }
 

@@ -1,5 +1,6 @@
 // The device cgroup rules a container gets: the config's rules, then the
-// devices every container needs (runc's list), then linux.devices.
+// devices every container needs (runc's list). As with runc, linux.devices
+// are not allowed implicitly: the config must allow them.
 #pragma once
 
 #include "oci/spec.hpp"

@@ -105,6 +105,7 @@ Result<oci::Process> exec_process_spec(const ExecOptions &o, const oci::Spec &sp
     ::close(console);
     if (auto r = linuxf::attach_stdio_to_tty(pty->slave.get()); !r) die(r.error());
   }
+  add_default_home(plan);
   auto path = find_executable(plan);
   if (!path) die(path.error());
   auto l = apply_process(plan);

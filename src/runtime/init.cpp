@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <linux/keyctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,10 @@ Result<> enter_namespaces(ContainerPlan &plan) {
     if (!plan.time_offsets.empty())
       TRY_CTX(write_file("/proc/self/timens_offsets", plan.time_offsets), "linux.timeOffsets");
   }
+  // A session keyring of its own, so the container cannot read the host's keys.
+  if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.id.c_str()) < 0 &&
+      errno != ENOSYS)
+    return fail_errno("create a session keyring");
   if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) < 0)
     return fail_errno("set hostname " + *plan.hostname);
   if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) < 0)
@@ -134,6 +139,7 @@ void close_other_fds(const ContainerPlan &plan) {
     if (auto r = setup_terminal(plan); !r) die(plan, r.error().with("set up the terminal"));
   }
   if (auto r = linuxf::finish_rootfs(plan.rootfs); !r) die(plan, r.error());
+  add_default_home(pp);
   auto path = find_executable(pp);
   if (!path) die(plan, path.error());
   auto listener = apply_process(pp);
@@ -151,17 +157,18 @@ void close_other_fds(const ContainerPlan &plan) {
     std::fprintf(stderr, "berth-runtime: container init: open exec fifo: %s\n", strerror(errno));
     ::_exit(1);
   }
-  if (::write(w, "0", 1) != 1) ::_exit(1);
-  ::close(w);
   hostproc.reset();
   ::close(plan.fifo_fd);
-
+  // `start` waits for our answer on the fifo: "0", or why we failed.
   if (plan.spec.hooks && !plan.spec.hooks->start_container.empty()) {
     if (auto r = run_hooks(plan.spec.hooks->start_container, "startContainer", with_status(state, "running")); !r) {
-      std::fprintf(stderr, "berth-runtime: %s\n", r.error().message().c_str());
+      const std::string &m = r.error().message();
+      (void)!::write(w, m.data(), std::min<size_t>(m.size(), 4000));
       ::_exit(1);
     }
   }
+  if (::write(w, "0", 1) != 1) ::_exit(1);
+  ::close(w);
   if (pp.seccomp && pp.no_new_privs) {
     auto l = linuxf::load_seccomp(*pp.seccomp);
     if (!l) {

@@ -1,5 +1,6 @@
 // state, list, start, kill, delete, ps, pause, resume.
 #include "cgroups/manager.hpp"
+#include "common/file.hpp"
 #include "common/log.hpp"
 #include "common/proc.hpp"
 #include "common/syscalls.hpp"
@@ -107,8 +108,16 @@ Result<> start_locked(ContainerDir &dir, Record &rec) {
     if (p[0].revents & POLLIN) break;
     if (p[1].revents & POLLIN) return fail_msg("start container " + id + ": its init exited before start");
   }
-  char c;
-  if (::read(f.get(), &c, 1) != 1) return fail_errno("start container " + id + ": read exec fifo");
+  char answer[4096];
+  ssize_t n;
+  do n = ::read(f.get(), answer, sizeof answer);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return fail_errno("start container " + id + ": read exec fifo");
+  if (n == 0) return fail_msg("start container " + id + ": its init exited before start");
+  if (n != 1 || answer[0] != '0') {
+    ::unlinkat(dir.fd(), "exec.fifo", 0);
+    return fail_msg("start container " + id + ": " + std::string(answer, size_t(n)));
+  }
   ::unlinkat(dir.fd(), "exec.fifo", 0);
   rec.oci.status = "running";
   TRY(dir.write(rec));
@@ -145,7 +154,13 @@ Result<> kill(const GlobalOptions &g, const std::string &id, int sig, bool all) 
 
 Result<> remove(const GlobalOptions &g, const std::string &id, bool force) {
   StateStore store(g.root);
-  ASSIGN_OR_RETURN(ContainerDir dir, store.open(id));
+  auto opened = store.open(id);
+  if (!opened) {
+    // runc: delete --force of a container that does not exist is not an error.
+    if (force && validate_id(id) && !path_exists(path_join(g.root, id))) return {};
+    return fail(opened.error());
+  }
+  ContainerDir dir = std::move(*opened);
   TRY(dir.lock());
   auto rec = dir.read();
   if (!rec) {

@@ -1,5 +1,6 @@
 #include "runtime/process_plan.hpp"
 
+#include "common/file.hpp"
 #include "common/log.hpp"
 #include "common/syscalls.hpp"
 
@@ -88,6 +89,30 @@ Result<> switch_user(const ProcessPlan &p) {
 }
 
 } // namespace
+
+void add_default_home(ProcessPlan &p) {
+  for (auto &e : p.env)
+    if (e.rfind("HOME=", 0) == 0) return;
+  std::string home = "/";
+  if (auto text = read_file("/etc/passwd", 4u << 20)) {
+    size_t pos = 0;
+    while (pos < text->size()) {
+      size_t end = text->find('\n', pos);
+      if (end == std::string::npos) end = text->size();
+      // name:passwd:uid:gid:gecos:home:shell
+      std::string line = text->substr(pos, end - pos);
+      pos = end + 1;
+      size_t f[6], n = 0, at = 0;
+      while (n < 6 && (at = line.find(':', at)) != std::string::npos) f[n++] = at++;
+      if (n < 6) continue;
+      if (line.substr(f[1] + 1, f[2] - f[1] - 1) == std::to_string(p.uid)) {
+        home = line.substr(f[4] + 1, f[5] - f[4] - 1);
+        break;
+      }
+    }
+  }
+  p.env.push_back("HOME=" + home);
+}
 
 Result<std::string> find_executable(const ProcessPlan &p) {
   const std::string &name = p.args[0];

@@ -48,6 +48,10 @@ Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci:
 // the seccomp listener fd (NOTIFY) or -1.
 Result<int> apply_process(const ProcessPlan &p);
 
+// Adds HOME from the container's /etc/passwd (or "/") when env has none, as
+// runc does. Call inside the container's root.
+void add_default_home(ProcessPlan &p);
+
 // Finds args[0] along the process's PATH inside the (current) root, as the
 // exec will: an error here is reported before the container is created.
 Result<std::string> find_executable(const ProcessPlan &p);

@@ -1,0 +1,10 @@
+#!/bin/bash
+# Runs inside the cgroup v2 VM (../shared/tools/vm/run.sh): the tests whose
+# behaviour depends on the cgroup layout. The VM emulates its CPU (10-30x
+# slower), so this is the cgroup-relevant subset, not the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "cgroup layout: $(stat -fc %T /sys/fs/cgroup); controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+build/unit-tests --gtest_brief=1 --gtest_filter='Cgroup*'
+exec /usr/bin/python3 -m pytest -q tests/integration/test_resources.py tests/integration/test_lifecycle.py \
+  tests/integration/test_devices.py tests/integration/test_exec.py
