@@ -148,8 +148,8 @@ Result<> finish_rootfs(const RootfsPlan &plan) {
                      "remount " + p + " read-only"));
   }
   if (plan.readonly) TRY(remount_bind("/", MS_RDONLY, "remount the rootfs read-only"));
-  if (plan.root_propagation &&
-      ::mount(nullptr, "/", nullptr, plan.root_propagation | MS_REC, nullptr) < 0)
+  // The rootfs mount itself; recursive only for the r-forms ("rshared").
+  if (plan.root_propagation && ::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) < 0)
     return fail_errno("set rootfs propagation");
   return {};
 }

@@ -51,8 +51,10 @@ Result<std::vector<Device>> read_devices(const Obj &lx) {
     ASSIGN_OR_RETURN(Obj o, Obj::of(v, p));
     Device d;
     TRY(o.get("type", d.type, Need::required));
-    TRY(check_enum(o.at("type"), "device type", d.type, {"c", "b", "u", "p"}));
     TRY(o.get("path", d.path, Need::required));
+    // Name the device too: a config may list many.
+    if (auto r = check_enum(o.at("type"), "device type", d.type, {"c", "b", "u", "p"}); !r)
+      return fail_msg(r.error().message() + " (device " + d.path + ")");
     if (!is_abs(d.path)) return fail_at(o.at("path"), "must be an absolute path");
     Need numbers = d.type == "p" ? Need::optional : Need::required; // a FIFO has none
     TRY(o.get("major", d.major, numbers));

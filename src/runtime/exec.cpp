@@ -59,7 +59,12 @@ Result<oci::Process> exec_process_spec(const ExecOptions &o, const oci::Spec &sp
   p.args = o.args;
   p.terminal = o.tty;
   p.console_size.reset();
-  for (auto &e : o.env) p.env.push_back(e);
+  for (auto &e : o.env) {
+    // --env NAME=VALUE replaces the config's NAME.
+    std::string name = e.substr(0, e.find('='));
+    std::erase_if(p.env, [&](const std::string &x) { return x.substr(0, x.find('=')) == name; });
+    p.env.push_back(e);
+  }
   if (!o.cwd.empty()) p.cwd = o.cwd;
   if (!o.user.empty()) {
     auto colon = o.user.find(':');
