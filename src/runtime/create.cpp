@@ -225,7 +225,24 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
             "process.oomScoreAdj");
 
   std::string state_json = oci::state_to_json(rec.oci, false);
-  auto ctx_err = [&](Error e) { return fail(std::move(e).with("create container " + o.id)); };
+  auto ctx_err = [&](Error e) {
+    // The init died without a word (killed: e.g. a memory limit too small to
+    // set it up): say how, which is all there is to say.
+    if (e.code() == EPIPE) {
+      int ws = 0;
+      if (::waitpid(pid, &ws, 0) == pid) {
+        undo.child = -1;
+        std::string how = WIFSIGNALED(ws) ? "was killed by signal " + std::to_string(WTERMSIG(ws))
+                                          : "exited with status " + std::to_string(WEXITSTATUS(ws));
+        if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL && lin.resources && lin.resources->memory &&
+            lin.resources->memory->limit)
+          how += " (out of memory? linux.resources.memory.limit is " +
+                 std::to_string(*lin.resources->memory->limit) + " bytes)";
+        e = Error::msg("the container's init " + how + " while setting up");
+      }
+    }
+    return fail(std::move(e).with("create container " + o.id));
+  };
   if (auto r = sync_send(parent_sock.get(), SyncMsg::Go, state_json); !r) return ctx_err(r.error());
   if (auto r = sync_expect(parent_sock.get(), SyncMsg::HooksReq, "create"); !r) return ctx_err(r.error());
   if (sp.hooks) {

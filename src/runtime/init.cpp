@@ -145,8 +145,10 @@ void close_other_fds(const ContainerPlan &plan) {
   auto listener = apply_process(pp);
   if (!listener) die(plan, listener.error());
 
-  if (auto r = sync_send(plan.sync_fd, SyncMsg::Ready); !r) ::_exit(1);
+  // Outlive the runtime from now on: cleared before Ready, since the parent
+  // may exit as soon as it reads it.
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (auto r = sync_send(plan.sync_fd, SyncMsg::Ready); !r) ::_exit(1);
 
   // Parked here until `start` opens the fifo for reading.
   std::string fifo = "self/fd/" + std::to_string(plan.fifo_fd);

@@ -94,11 +94,12 @@ Result<> start_locked(ContainerDir &dir, Record &rec) {
   std::string status = live_status(dir, rec);
   if (status != "created")
     return fail_msg("cannot start container " + id + ": it is " + status + ", not created");
+  // The pidfd first: once the fifo is open the init may exec and exit at once.
+  UniqueFd pidfd(sys::pidfd_open(rec.oci.pid));
+  if (!pidfd) return fail_errno("start container " + id + ": open its init process");
   int fifo = ::openat(dir.fd(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0) return fail_errno("start container " + id + ": open exec fifo");
   UniqueFd f(fifo);
-  UniqueFd pidfd(sys::pidfd_open(rec.oci.pid));
-  if (!pidfd) return fail_errno("start container " + id + ": open its init process");
   for (;;) {
     struct pollfd p[2] = {{f.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
