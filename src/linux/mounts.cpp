@@ -135,7 +135,11 @@ Result<> mount_entry(int rootfd, const MountEntry &e, const RootfsPlan &plan) {
   std::string tpath = fd_path(target.get());
   unsigned long flags = e.o.flags & ~MS_REMOUNT;
 
-  if (e.is_bind) {
+  if (e.idmap_fd >= 0) {
+    if (::syscall(SYS_move_mount, e.idmap_fd, "", target.get(), "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return fail_errno(what + ": attach the idmapped mount");
+  } else if (e.is_bind) {
     // Open the source first so a swapped symlink cannot change what is bound.
     int sfd = ::open(e.source.c_str(), O_PATH | O_CLOEXEC);
     if (sfd < 0) return fail_errno(what + ": open source");

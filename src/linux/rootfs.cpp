@@ -4,11 +4,16 @@
 #include "common/syscalls.hpp"
 #include "linux/devices.hpp"
 #include "linux/inroot.hpp"
+#include "linux/idmap.hpp"
 #include "linux/mounts.hpp"
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <climits>
@@ -61,13 +66,63 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle)
       return fail_msg(field + ".type: required for a mount that is not a bind mount (" + m.destination + ")");
     }
     if ((e.o.idmap) && !e.is_bind)
-      return fail_msg(field + ".options: idmap is only supported on bind mounts");
-    if (e.o.idmap)
-      return fail_msg(field + ".options: idmapped mounts are not supported yet by berth-runtime");
+      return fail_msg(field + ".options: idmap is only supported on bind mounts (" + m.destination + ")");
     if (m.destination == "/dev" && e.is_bind) p.setup_dev = false;
     p.mounts.push_back(std::move(e));
   }
   return p;
+}
+
+namespace {
+
+// A user namespace with the given maps, held by a short-lived child.
+Result<UniqueFd> make_userns(const std::string &uid_map, const std::string &gid_map) {
+  int pfd = -1;
+  pid_t pid = sys::clone3(CLONE_NEWUSER | CLONE_PIDFD, SIGCHLD, -1, &pfd);
+  if (pid < 0) return fail_errno("create a user namespace for an idmapped mount");
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  UniqueFd child(pfd);
+  auto r = linuxf::write_id_maps(pid, uid_map, gid_map);
+  UniqueFd ns(::open(("/proc/" + std::to_string(pid) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+  int err = errno;
+  sys::pidfd_send_signal(child.get(), SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+  if (!r) return fail(r.error());
+  if (!ns) return fail_sys(err, "open the idmapped mount's user namespace");
+  return ns;
+}
+
+} // namespace
+
+Result<> prepare_idmapped_mounts(RootfsPlan &plan, const oci::Spec &spec, std::vector<UniqueFd> &owned) {
+  for (size_t i = 0; i < plan.mounts.size(); i++) {
+    auto &e = plan.mounts[i];
+    if (!e.o.idmap) continue;
+    std::string field = "mounts[" + std::to_string(i) + "] (" + e.m.destination + ")";
+    const auto *uids = &e.m.uid_mappings, *gids = &e.m.gid_mappings;
+    if (uids->empty() && spec.linux_) uids = &spec.linux_->uid_mappings;
+    if (gids->empty() && spec.linux_) gids = &spec.linux_->gid_mappings;
+    if (uids->empty() || gids->empty())
+      return fail_msg(field + ": idmap needs uidMappings and gidMappings, on the mount or for a user namespace");
+    ASSIGN_OR_RETURN(UniqueFd userns, make_userns(format_id_map(*uids), format_id_map(*gids)));
+    bool rec = e.o.ridmap || e.o.recursive;
+    int tree = int(::syscall(SYS_open_tree, AT_FDCWD, e.source.c_str(),
+                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0)));
+    if (tree < 0) return fail_errno(field + ": clone " + e.source);
+    UniqueFd t(tree);
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = uint64_t(userns.get());
+    if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (e.o.ridmap ? AT_RECURSIVE : 0), &attr,
+                  sizeof attr) < 0)
+      return fail_errno(field + ": idmap " + e.source);
+    e.idmap_fd = tree;
+    owned.push_back(std::move(t));
+  }
+  return {};
 }
 
 Result<> setup_mounts(const RootfsPlan &plan) {

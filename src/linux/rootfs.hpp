@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "linux/mount_options.hpp"
 #include "oci/spec.hpp"
 
@@ -19,6 +20,7 @@ struct MountEntry {
   std::string source; // host path for binds (made absolute against the bundle)
   bool source_is_dir = true;
   bool is_bind = false;
+  int idmap_fd = -1; // an idmapped detached tree made by the parent (open_tree)
 };
 
 struct RootfsPlan {
@@ -37,6 +39,12 @@ struct RootfsPlan {
 
 // Parent side: validates mounts and devices, resolves bind sources.
 Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle);
+
+// Parent side, for each idmap/ridmap mount: a detached clone of the source
+// with the mount's id mapping (or the container's) applied. Needs the host's
+// privileges, hence done here; the init only moves the trees into place.
+// The fds are kept in `owned` and referenced from the plan.
+Result<> prepare_idmapped_mounts(RootfsPlan &plan, const oci::Spec &spec, std::vector<UniqueFd> &owned);
 
 // Child side, in order:
 // 1. mount propagation of "/", rootfs bound onto itself, every mount, /dev.

@@ -119,6 +119,8 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   bool v2 = layout == cgroups::Layout::V2;
   ASSIGN_OR_RETURN(ContainerPlan plan, plan_container(std::move(spec), bundle, o.id, o.no_pivot, v2));
   plan.process.preserve_fds = preserve;
+  std::vector<UniqueFd> idmapped;
+  TRY(linuxf::prepare_idmapped_mounts(plan.rootfs, plan.spec, idmapped));
   plan.new_keyring = !o.no_new_keyring;
   const oci::Spec &sp = plan.spec;
   const auto &lin = *sp.linux_;

@@ -93,6 +93,7 @@ void reset_signals() {
 void close_other_fds(const ContainerPlan &plan) {
   std::vector<int> keep = {plan.sync_fd, plan.fifo_fd, plan.console_fd};
   for (auto &j : plan.joins) keep.push_back(j.fd.get());
+  for (auto &m : plan.rootfs.mounts) keep.push_back(m.idmap_fd);
   for (int fd = 3; fd < 3 + plan.process.preserve_fds; fd++) keep.push_back(fd);
   std::sort(keep.begin(), keep.end());
   unsigned next = 3;
