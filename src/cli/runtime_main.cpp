@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -123,6 +124,33 @@ std::vector<std::string> split_exec_command(int argc, char **argv, std::vector<s
   return args;
 }
 
+// "64m", "1g", "1024", "-1": bytes, as runc's --memory flags take them.
+Result<int64_t> parse_bytes(const std::string &flag, const std::string &s) {
+  if (s == "-1") return -1;
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  std::string unit = end ? end : "";
+  for (auto &c : unit) c = char(std::tolower((unsigned char)c));
+  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+  if (!unit.empty() && unit.back() == 'i') unit.pop_back();
+  double mult = unit.empty() ? 1 : unit == "k" ? 1024.0 : unit == "m" ? 1048576.0
+              : unit == "g" ? 1073741824.0 : unit == "t" ? 1099511627776.0 : 0;
+  if (end == s.c_str() || errno || v < 0 || mult == 0)
+    return fail_msg(flag + ": invalid size \"" + s + "\" (e.g. 67108864, 64m, 1g)");
+  return int64_t(v * mult);
+}
+
+// "5s", "500ms", "1m" -> milliseconds.
+Result<long> parse_interval(const std::string &s) {
+  char *end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  std::string unit = end ? end : "";
+  double ms = unit == "ms" ? v : unit == "s" || unit.empty() ? v * 1000 : unit == "m" ? v * 60000 : -1;
+  if (end == s.c_str() || ms <= 0) return fail_msg("--interval: invalid duration \"" + s + "\" (e.g. 5s, 500ms)");
+  return long(ms);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -202,6 +230,24 @@ int main(int argc, char **argv) {
   pause_cmd->add_option("id", id, "container id")->required();
   auto *resume_cmd = app.add_subcommand("resume", "thaw a paused container");
   resume_cmd->add_option("id", id, "container id")->required();
+
+  auto *update_cmd = app.add_subcommand("update", "change the resource limits of a running container");
+  std::string resources_file;
+  std::map<std::string, std::string> uflags;
+  update_cmd->add_option("id", id, "container id")->required();
+  update_cmd->add_option("-r,--resources", resources_file, "linux.resources JSON file (- for stdin)");
+  for (const char *f : {"--memory", "--memory-reservation", "--memory-swap", "--kernel-memory",
+                        "--kernel-memory-tcp", "--cpu-shares", "--cpu-quota", "--cpu-period",
+                        "--cpu-rt-runtime", "--cpu-rt-period", "--cpuset-cpus", "--cpuset-mems",
+                        "--pids-limit", "--blkio-weight"})
+    update_cmd->add_option(f, uflags[f + 2], std::string("runc's ") + f);
+
+  auto *events_cmd = app.add_subcommand("events", "print a container's resource usage as JSON");
+  bool stats_once = false;
+  std::string interval = "5s";
+  events_cmd->add_option("id", id, "container id")->required();
+  events_cmd->add_flag("--stats", stats_once, "print one record and exit");
+  events_cmd->add_option("--interval", interval, "time between records (default 5s)");
 
   auto *features_cmd = app.add_subcommand("features", "print what this runtime supports (JSON)");
 
@@ -300,6 +346,86 @@ int main(int argc, char **argv) {
     r = runtime::pause(g, id);
   } else if (cmd == resume_cmd) {
     r = runtime::resume(g, id);
+  } else if (cmd == update_cmd) {
+    oci::Resources res;
+    if (!resources_file.empty()) {
+      auto text = resources_file == "-" ? read_fd(0, "stdin") : read_file(resources_file);
+      if (!text) return report(text.error().with("update --resources"));
+      auto parsed = oci::parse_resources(*text);
+      if (!parsed) return report(parsed.error().with("update --resources " + resources_file));
+      res = std::move(*parsed);
+    }
+    auto num = [&](const char *f) -> Result<std::optional<int64_t>> {
+      const std::string &v = uflags[f];
+      if (v.empty()) return std::optional<int64_t>{};
+      char *end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (*end) return fail_msg(std::string("--") + f + ": not a number: \"" + v + "\"");
+      return std::optional<int64_t>(n);
+    };
+    auto bytes = [&](const char *f) -> Result<std::optional<int64_t>> {
+      if (uflags[f].empty()) return std::optional<int64_t>{};
+      auto b = parse_bytes(std::string("--") + f, uflags[f]);
+      if (!b) return fail(b.error());
+      return std::optional<int64_t>(*b);
+    };
+    Result<> bad;
+    auto set_mem = [&](const char *f, std::optional<int64_t> oci::Memory::*field) {
+      auto v = bytes(f);
+      if (!v) bad = fail(v.error());
+      else if (*v) {
+        if (!res.memory) res.memory.emplace();
+        (*res.memory).*field = **v;
+      }
+    };
+    set_mem("memory", &oci::Memory::limit);
+    set_mem("memory-reservation", &oci::Memory::reservation);
+    set_mem("memory-swap", &oci::Memory::swap);
+    set_mem("kernel-memory", &oci::Memory::kernel);
+    set_mem("kernel-memory-tcp", &oci::Memory::kernel_tcp);
+    auto cpu = [&]() -> oci::Cpu & {
+      if (!res.cpu) res.cpu.emplace();
+      return *res.cpu;
+    };
+    for (const char *f : {"cpu-shares", "cpu-quota", "cpu-period", "cpu-rt-runtime", "cpu-rt-period",
+                          "pids-limit", "blkio-weight"}) {
+      auto v = num(f);
+      if (!v) {
+        bad = fail(v.error());
+        continue;
+      }
+      if (!*v) continue;
+      int64_t n = **v;
+      std::string k = f;
+      if (k == "cpu-shares") cpu().shares = uint64_t(n);
+      else if (k == "cpu-quota") cpu().quota = n;
+      else if (k == "cpu-period") cpu().period = uint64_t(n);
+      else if (k == "cpu-rt-runtime") cpu().realtime_runtime = n;
+      else if (k == "cpu-rt-period") cpu().realtime_period = uint64_t(n);
+      else if (k == "pids-limit") res.pids = oci::Pids{n};
+      else if (k == "blkio-weight") {
+        if (!res.block_io) res.block_io.emplace();
+        res.block_io->weight = uint16_t(n);
+      }
+    }
+    if (!uflags["cpuset-cpus"].empty()) cpu().cpus = uflags["cpuset-cpus"];
+    if (!uflags["cpuset-mems"].empty()) cpu().mems = uflags["cpuset-mems"];
+    if (!bad) return report(bad.error().with("update"));
+    r = runtime::update(g, id, res);
+  } else if (cmd == events_cmd) {
+    auto ms = parse_interval(interval);
+    if (!ms) return report(ms.error().with("events"));
+    for (bool first = true;; first = false) {
+      auto s = runtime::stats_json(g, id);
+      if (!s) {
+        if (!first && !runtime::is_running(g, id)) return 0; // the container ended
+        return report(s.error());
+      }
+      std::printf("%s\n", s->c_str());
+      std::fflush(stdout);
+      if (stats_once) return 0;
+      ::usleep(useconds_t(*ms) * 1000);
+    }
   } else if (cmd == features_cmd) {
     std::printf("%s\n", oci::features_json().c_str());
   } else if (cmd == exec_cmd) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "oci/spec.hpp"
 #include "oci/state.hpp"
 
 #include <sys/types.h>
@@ -50,5 +51,18 @@ Result<int> exec(const GlobalOptions &g, const ExecOptions &o);
 
 // 128+N for a signal, the exit code otherwise, from a wait status.
 int exit_status(int wait_status);
+
+} // namespace berth::runtime
+
+namespace berth::runtime {
+
+// update: new limits for a running container's cgroup (runc's flags are
+// folded into res by the CLI).
+Result<> update(const GlobalOptions &g, const std::string &id, const oci::Resources &res);
+
+// events --stats: one record in runc's JSON form ({"type":"stats","id",...}).
+Result<std::string> stats_json(const GlobalOptions &g, const std::string &id);
+// Whether the container is still there and not stopped (events' loop).
+bool is_running(const GlobalOptions &g, const std::string &id);
 
 } // namespace berth::runtime

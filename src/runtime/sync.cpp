@@ -34,8 +34,9 @@ Result<SyncPacket> sync_recv(int fd) {
   ssize_t n;
   do n = ::recv(fd, buf.data(), buf.size(), 0);
   while (n < 0 && errno == EINTR);
+  // A peer that died with unread data gives ECONNRESET rather than EOF.
+  if (n == 0 || (n < 0 && errno == ECONNRESET)) return fail_sys(EPIPE, "sync with container init: it exited");
   if (n < 0) return fail_errno("sync with container init");
-  if (n == 0) return fail_sys(EPIPE, "sync with container init: it exited");
   if (size_t(n) < sizeof(Header)) return fail_msg("sync with container init: short message");
   Header h;
   std::memcpy(&h, buf.data(), sizeof h);

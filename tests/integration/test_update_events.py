@@ -1,0 +1,87 @@
+"""update (runc's flags and --resources JSON) and events --stats on a running
+container: the new limit is what the container's processes then see and feel."""
+import json
+
+from conftest import CGROUP_ROOT
+from helpers import assert_error
+from test_resources import MIB, is_v2
+
+
+def inside(rt, cid, v1_path, v2_path):
+    r = rt("exec", cid, "/probe", "read", v2_path if is_v2() else v1_path)
+    rep = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rep["ok"], rep
+    return rep["data"].strip()
+
+
+def mem_limit(rt, cid):
+    return int(inside(rt, cid, "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max"))
+
+
+def test_update_memory_flag_seen_inside(rt, bundle):
+    bundle.linux["resources"]["memory"] = {"limit": 64 * MIB}
+    cid = rt.start_sigwait(bundle)
+    assert mem_limit(rt, cid) == 64 * MIB
+    rt("update", "--memory", "32m", cid)
+    assert mem_limit(rt, cid) == 32 * MIB
+
+
+def test_update_memory_is_felt(rt, bundle):
+    """After update, allocating more than the new limit gets the process OOM-killed."""
+    bundle.linux["resources"]["memory"] = {"limit": 256 * MIB}
+    cid = rt.start_sigwait(bundle)
+    ok = rt("exec", cid, "/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1", check=False)
+    assert ok.returncode == 0, ok.stderr
+    rt("update", "--memory", "32m", cid)
+    r = rt("exec", cid, "/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1", check=False)
+    assert r.returncode == 128 + 9
+
+
+def test_update_pids_limit_and_resources_json(rt, bundle):
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    cid = rt.start_sigwait(bundle)
+    rt("update", "--pids-limit", "20", cid)
+    assert inside(rt, cid, "/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max") == "20"
+    rt("update", "--resources", "-", cid, input=json.dumps({"pids": {"limit": 7}}))
+    assert inside(rt, cid, "/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max") == "7"
+
+
+def test_update_cpu_quota_on_host(rt, bundle):
+    cid = rt.start_sigwait(bundle)
+    rt("update", "--cpu-quota", "50000", "--cpu-period", "100000", cid)
+    if is_v2():
+        assert (CGROUP_ROOT / bundle.cgroup / "cpu.max").read_text().split() == ["50000", "100000"]
+    else:
+        assert (CGROUP_ROOT / "cpu" / bundle.cgroup / "cpu.cfs_quota_us").read_text().strip() == "50000"
+
+
+def test_update_bad_value_is_clear_error(rt, bundle):
+    cid = rt.start_sigwait(bundle)
+    assert_error(rt("update", "--memory", "12q", cid, check=False), "--memory")
+    assert_error(rt("update", "--resources", "-", cid, input="{\"pids\": {\"limit\": \"x\"}}",
+                    check=False), "pids.limit")
+
+
+def test_update_unknown_container(rt):
+    assert_error(rt("update", "--memory", "32m", "berth-test-nope", check=False), "berth-test-nope")
+
+
+def test_events_stats_reports_usage(rt, bundle):
+    bundle.linux["resources"]["memory"] = {"limit": 64 * MIB}
+    bundle.linux["resources"]["pids"] = {"limit": 40}
+    cid = rt.start_sigwait(bundle)
+    rt("exec", cid, "/bin/sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done")
+    rec = json.loads(rt("events", "--stats", cid).stdout)
+    assert rec["type"] == "stats" and rec["id"] == cid
+    d = rec["data"]
+    assert d["cpu"]["usage"]["total"] > 0
+    assert d["memory"]["usage"]["usage"] > 0
+    assert d["memory"]["usage"]["limit"] == 64 * MIB
+    assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 40
+
+
+def test_events_stopped_container_is_error(rt, bundle):
+    bundle.args("/bin/true")
+    cid = rt.run_detached(bundle)
+    rt.wait_status(cid, "stopped")
+    assert_error(rt("events", "--stats", cid, check=False), cid)
