@@ -49,6 +49,14 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
   if (!spec.linux_) spec.linux_.emplace();
   auto &l = *spec.linux_;
 
+  // Parsed fields this runtime cannot apply yet: refused by name rather than
+  // silently ignored.
+  if (!l.net_devices.empty()) return fail_msg("linux.netDevices: moving network devices is not supported yet");
+  if (l.intel_rdt) return fail_msg("linux.intelRdt: Intel RDT is not supported (no resctrl support)");
+  if (l.memory_policy) return fail_msg("linux.memoryPolicy: NUMA memory policies are not supported yet");
+  if (l.seccomp && !l.seccomp->listener_path.empty())
+    return fail_msg("linux.seccomp.listenerPath: seccomp notify listeners are not supported yet");
+
   const oci::Namespace *mnt = spec.find_namespace("mount");
   if (!mnt || !mnt->path.empty())
     return fail_msg("linux.namespaces: a new mount namespace is required");
