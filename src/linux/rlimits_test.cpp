@@ -2,6 +2,8 @@
 
 #include "linux/capabilities.hpp"
 
+#include "linux/in_child_test.hpp"
+
 #include <gtest/gtest.h>
 
 #include <linux/capability.h>
@@ -13,34 +15,11 @@
 
 using namespace berth;
 using namespace berth::linuxf;
+using berth::testing::Child;
+using berth::testing::in_child;
 
 namespace {
 
-// Runs fn(out) in a forked child: setrlimit changes the calling process.
-struct Child {
-  int status = 0;
-  std::string out;
-  bool ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
-};
-template <class F> Child in_child(F fn) {
-  int p[2];
-  if (pipe(p) != 0) abort();
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    std::string out;
-    int code = fn(out);
-    if (write(p[1], out.data(), out.size()) < 0) code = 99;
-    _exit(code);
-  }
-  close(p[1]);
-  Child c;
-  char buf[512];
-  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) c.out.append(buf, static_cast<size_t>(n));
-  close(p[0]);
-  waitpid(pid, &c.status, 0);
-  return c;
-}
 
 // CapEff or CapPrm from /proc/self/status.
 uint64_t caps(const std::string &field) {

@@ -11,6 +11,7 @@
 #include "runtime/container_plan.hpp"
 #include "runtime/devices_policy.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/relay.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/sync.hpp"
 
@@ -171,14 +172,9 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
 
   UniqueFd console_child, console_parent;
   if (plan.process.terminal) {
-    if (!o.console_socket.empty()) {
-      ASSIGN_OR_RETURN(console_child, connect_unix(o.console_socket));
-    } else {
-      int cs[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) return fail_errno("socketpair");
-      console_parent.reset(cs[0]);
-      console_child.reset(cs[1]);
-    }
+    ASSIGN_OR_RETURN(auto ch, console_channel(o.console_socket));
+    console_child = std::move(ch.first);
+    console_parent = std::move(ch.second);
   }
 
   int min_fd = 3 + preserve;

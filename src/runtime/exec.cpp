@@ -171,14 +171,9 @@ Result<int> exec(const GlobalOptions &g, const ExecOptions &o) {
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
   UniqueFd console_child, console_parent;
   if (proc.terminal) {
-    if (!o.console_socket.empty()) {
-      ASSIGN_OR_RETURN(console_child, connect_unix(o.console_socket));
-    } else {
-      int cs[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) return fail_errno("socketpair");
-      console_parent.reset(cs[0]);
-      console_child.reset(cs[1]);
-    }
+    ASSIGN_OR_RETURN(auto ch, console_channel(o.console_socket));
+    console_child = std::move(ch.first);
+    console_parent = std::move(ch.second);
   }
   if (!o.detach) block_forwarded_signals();
 

@@ -1,6 +1,9 @@
 #include "runtime/relay.hpp"
 
+#include "common/fdpass.hpp"
 #include "common/syscalls.hpp"
+
+#include <sys/socket.h>
 
 #include <poll.h>
 #include <signal.h>
@@ -58,6 +61,16 @@ bool pump(int from, int to) {
 }
 
 } // namespace
+
+Result<std::pair<UniqueFd, UniqueFd>> console_channel(const std::string &console_socket) {
+  if (!console_socket.empty()) {
+    ASSIGN_OR_RETURN(UniqueFd s, connect_unix(console_socket));
+    return std::pair{std::move(s), UniqueFd()};
+  }
+  int cs[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0) return fail_errno("socketpair for the terminal");
+  return std::pair{UniqueFd(cs[1]), UniqueFd(cs[0])};
+}
 
 void block_forwarded_signals() {
   sigset_t s = forwarded();
