@@ -107,8 +107,10 @@ def test_device_cgroup_mknod_allowed_but_not_open(rt, bundle):
     for k in caps:
         caps[k] = caps[k] + ["CAP_MKNOD"]
     bundle.cfg["root"]["readonly"] = False
-    mk, op = rt.run_sh(bundle, "/probe mknod /tmp/loop b 7 0; "
-                       "/probe open /tmp/loop r")
+    # In /dev: a tmpfs without nodev (the bundle may live on a nodev /tmp,
+    # where the open would fail with EACCES before the cgroup is asked).
+    mk, op = rt.run_sh(bundle, "/probe mknod /dev/loop-test b 7 0; "
+                       "/probe open /dev/loop-test r")
     assert mk["ok"], mk
     assert not op["ok"] and op["errno"] == errno.EPERM
 
