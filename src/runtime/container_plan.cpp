@@ -3,6 +3,8 @@
 #include "linux/idmap.hpp"
 #include "linux/namespaces.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
@@ -91,9 +93,15 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
                         " namespace by path together with a new user namespace is not supported yet");
   }
   for (auto &j : p.joins)
-    if (j.flag == CLONE_NEWUSER)
-      return fail_msg("linux.namespaces: joining a user namespace by path is not supported yet");
-  if (p.userns) {
+    if (j.flag == CLONE_NEWUSER) p.join_userns = true;
+  if (p.join_userns) {
+    // setns(user) must come before every other join and before the unshare.
+    std::stable_partition(p.joins.begin(), p.joins.end(), [](const NsJoin &j) { return j.flag == CLONE_NEWUSER; });
+    p.unshare_flags = p.clone_flags;
+    p.clone_flags = 0;
+    p.userns = true; // become root of it
+  }
+  if (p.userns && !p.join_userns) {
     p.uid_map = linuxf::format_id_map(l.uid_mappings);
     p.gid_map = linuxf::format_id_map(l.gid_mappings);
   }

@@ -30,6 +30,10 @@ struct ContainerPlan {
   std::vector<NsJoin> joins;      // joined by the child with setns, in order
   UniqueFd join_pid;              // pid namespace: joined by the parent before clone
   bool userns = false;
+  // A user namespace joined by path: the new namespaces must belong to it, so
+  // the child joins it first, unshares these, and forks the init.
+  bool join_userns = false;
+  uint64_t unshare_flags = 0;
   bool new_keyring = true;        // a session keyring of its own (unless --no-new-keyring)
   std::string uid_map, gid_map;
   std::optional<std::string> hostname, domainname;

@@ -216,13 +216,8 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   TRY(dir.write(rec));
 
   if ((*mgr)->clone_into_fd() < 0) TRY_CTX((*mgr)->add(pid), "join the container's cgroup");
-  if (plan.userns) TRY(linuxf::write_id_maps(pid, plan.uid_map, plan.gid_map));
-  if (plan.process.oom_score_adj)
-    TRY_CTX(write_file("/proc/" + std::to_string(pid) + "/oom_score_adj",
-                       std::to_string(*plan.process.oom_score_adj)),
-            "process.oomScoreAdj");
+  if (plan.userns && !plan.join_userns) TRY(linuxf::write_id_maps(pid, plan.uid_map, plan.gid_map));
 
-  std::string state_json = oci::state_to_json(rec.oci, false);
   auto ctx_err = [&](Error e) {
     // The init died without a word (killed: e.g. a memory limit too small to
     // set it up): say how, which is all there is to say.
@@ -241,13 +236,35 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
     }
     return fail(std::move(e).with("create container " + o.id));
   };
-  if (auto r = sync_send(parent_sock.get(), SyncMsg::Go, state_json); !r) return ctx_err(r.error());
+  if (auto r = sync_send(parent_sock.get(), SyncMsg::Go); !r) return ctx_err(r.error());
+  if (plan.join_userns) {
+    // The first child forked the real init (our child too, by CLONE_PARENT).
+    auto p = sync_expect(parent_sock.get(), SyncMsg::Pid, "create");
+    if (!p) return ctx_err(p.error());
+    pid_t init = pid_t(std::atoi(p->payload.c_str()));
+    if (init != pid) {
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+      pid = init;
+      child_pidfd.reset(sys::pidfd_open(pid));
+      if (!child_pidfd) return fail_errno("create container " + o.id + ": open its init");
+      undo.child = pid;
+      undo.pidfd = child_pidfd.get();
+      rec.oci.pid = pid;
+      if (auto st = proc_stat(pid)) rec.start_time = st->start_time;
+      TRY(dir.write(rec));
+    }
+  }
+  if (plan.process.oom_score_adj)
+    TRY_CTX(write_file("/proc/" + std::to_string(pid) + "/oom_score_adj",
+                       std::to_string(*plan.process.oom_score_adj)),
+            "process.oomScoreAdj");
+  std::string state_json = oci::state_to_json(rec.oci, false);
   if (auto r = sync_expect(parent_sock.get(), SyncMsg::HooksReq, "create"); !r) return ctx_err(r.error());
   if (sp.hooks) {
     if (auto r = run_hooks(sp.hooks->prestart, "prestart", state_json); !r) return ctx_err(r.error());
     if (auto r = run_hooks(sp.hooks->create_runtime, "createRuntime", state_json); !r) return ctx_err(r.error());
   }
-  if (auto r = sync_send(parent_sock.get(), SyncMsg::HooksDone); !r) return ctx_err(r.error());
+  if (auto r = sync_send(parent_sock.get(), SyncMsg::HooksDone, state_json); !r) return ctx_err(r.error());
   if (auto r = sync_expect(parent_sock.get(), SyncMsg::Ready, "create"); !r) return ctx_err(r.error());
 
   Created out;

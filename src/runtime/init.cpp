@@ -3,6 +3,7 @@
 // the parent over the sync socket, then the child exits.
 #include "common/fdpass.hpp"
 #include "common/file.hpp"
+#include "common/syscalls.hpp"
 #include "linux/devices.hpp"
 #include "linux/inroot.hpp"
 #include "linux/terminal.hpp"
@@ -48,8 +49,9 @@ Result<> enter_namespaces(ContainerPlan &plan) {
     if (::setresgid(0, 0, 0) < 0) return fail_errno("setresgid 0 in the user namespace (is 0 mapped?)");
     if (::setresuid(0, 0, 0) < 0) return fail_errno("setresuid 0 in the user namespace (is 0 mapped?)");
   }
-  for (auto &j : plan.joins)
-    if (::setns(j.fd.get(), j.flag) < 0) return fail_errno("join namespace " + j.path);
+  if (!plan.join_userns)
+    for (auto &j : plan.joins)
+      if (::setns(j.fd.get(), j.flag) < 0) return fail_errno("join namespace " + j.path);
   if (plan.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0)
     return fail_errno("create the cgroup namespace");
   if (plan.new_timens) {
@@ -107,13 +109,36 @@ void close_other_fds(const ContainerPlan &plan) {
 
 } // namespace
 
+// Joined user namespace: join it (and the other joined namespaces), create
+// the new ones inside it, and — for a new pid namespace — fork the init as a
+// sibling (CLONE_PARENT: the runtime stays its parent), report its pid, exit.
+void join_userns_and_fork(ContainerPlan &plan) {
+  for (auto &j : plan.joins)
+    if (::setns(j.fd.get(), j.flag) < 0) die(plan, Error::last("join namespace " + j.path));
+  if (::unshare(int(plan.unshare_flags)) < 0)
+    die(plan, Error::last("create the container's namespaces inside the joined user namespace"));
+  if (!(plan.unshare_flags & CLONE_NEWPID)) {
+    if (auto r = sync_send(plan.sync_fd, SyncMsg::Pid, std::to_string(::getpid())); !r) ::_exit(1);
+    return;
+  }
+  // clone3 wants exit_signal 0 with CLONE_PARENT: the init inherits ours (SIGCHLD).
+  pid_t init = sys::clone3(CLONE_PARENT, 0);
+  if (init < 0) die(plan, Error::last("fork the container's init"));
+  if (init == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    return;
+  }
+  (void)sync_send(plan.sync_fd, SyncMsg::Pid, std::to_string(init));
+  ::_exit(0);
+}
+
 [[noreturn]] void container_init(ContainerPlan &plan) {
   // Until the container is created, it dies with the runtime.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   close_other_fds(plan);
   auto go = sync_recv(plan.sync_fd);
   if (!go || go->type != SyncMsg::Go) ::_exit(1);
-  const std::string state = std::move(go->payload);
+  if (plan.join_userns) join_userns_and_fork(plan);
   auto &pp = plan.process;
 
   if (pp.cpus_initial) ::sched_setaffinity(0, sizeof(cpu_set_t), &*pp.cpus_initial);
@@ -126,7 +151,9 @@ void close_other_fds(const ContainerPlan &plan) {
       die(plan, r.error().with("process.cwd"));
   }
   if (auto r = sync_send(plan.sync_fd, SyncMsg::HooksReq); !r) ::_exit(1);
-  if (auto r = sync_expect(plan.sync_fd, SyncMsg::HooksDone, "create"); !r) ::_exit(1);
+  auto done = sync_expect(plan.sync_fd, SyncMsg::HooksDone, "create");
+  if (!done) ::_exit(1);
+  const std::string state = std::move(done->payload);
   if (plan.spec.hooks) {
     if (auto r = run_hooks(plan.spec.hooks->create_container, "createContainer", state); !r)
       die(plan, r.error());

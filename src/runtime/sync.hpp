@@ -1,9 +1,11 @@
 // The numbered protocol between the runtime (parent) and the container's init
 // (child) over a SOCK_SEQPACKET socketpair: one message per packet.
 //
-//   parent -> child  Go          cgroup joined, id maps written; payload: state JSON
+//   parent -> child  Go          cgroup joined, id maps written
+//   child  -> parent Pid         (joined user namespace only) the real init's pid:
+//                                the first child joined it, forked the init, exits
 //   child  -> parent HooksReq    environment ready: run prestart/createRuntime hooks
-//   parent -> child  HooksDone
+//   parent -> child  HooksDone   payload: the state JSON for the init's hooks
 //   child  -> parent Ready       init parked on exec.fifo, waiting for start
 //   child  -> parent Error       payload: the message; the child then exits
 #pragma once
@@ -16,7 +18,7 @@
 
 namespace berth::runtime {
 
-enum class SyncMsg : uint32_t { Go = 1, HooksReq = 2, HooksDone = 3, Ready = 4, Error = 5 };
+enum class SyncMsg : uint32_t { Go = 1, HooksReq = 2, HooksDone = 3, Ready = 4, Error = 5, Pid = 6 };
 
 struct SyncPacket {
   SyncMsg type;

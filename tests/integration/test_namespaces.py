@@ -82,9 +82,6 @@ def test_join_namespace_by_path(rt, make_bundle, kind):
     assert rep["namespaces"][NS[kind]] == target
 
 
-@pytest.mark.xfail(strict=True, reason="berth-runtime cannot yet join a user namespace by path "
-                   "(create refuses it with a clear error): the new namespaces must be created "
-                   "inside the joined one, which needs an intermediate process")
 def test_join_user_namespace_by_path(rt, make_bundle):
     a = make_bundle()
     with_userns(a)
