@@ -137,7 +137,6 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   undo.dir = true;
   TRY(dir.lock());
 
-
   Record rec;
   rec.oci.id = o.id;
   rec.oci.status = "creating";
@@ -164,7 +163,10 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   oci::Resources resources = effective_resources(sp);
   if (auto r = (*mgr)->create(&resources); !r)
     return fail(r.error().with("linux.resources"));
+  // Recorded at once: a runtime killed from here on leaves a state from which
+  // delete --force removes exactly the cgroups made here.
   rec.cgroup = (*mgr)->to_json();
+  TRY(dir.write(rec));
 
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail_errno("socketpair");
