@@ -42,6 +42,8 @@ inline std::unexpected<Error> fail(Error e) { return std::unexpected(std::move(e
 inline std::unexpected<Error> fail_msg(std::string m) { return std::unexpected(Error::msg(std::move(m))); }
 inline std::unexpected<Error> fail_errno(std::string_view what) { return std::unexpected(Error::last(what)); }
 inline std::unexpected<Error> fail_sys(int err, std::string_view what) { return std::unexpected(Error::sys(err, what)); }
+// "what: strerror(err) (hint)": the likely reason, for errors users hit often.
+std::unexpected<Error> fail_hint(int err, std::string what, const char *hint);
 
 // Adds context to an error on the way up: return ctx(std::move(r).error(), "...").
 inline std::unexpected<Error> ctx(Error e, std::string_view c) { return std::unexpected(std::move(e).with(c)); }

@@ -63,17 +63,6 @@ std::string quoted(std::string_view s) {
   return r;
 }
 
-// "what: strerror (hint)": the errno text, then why it probably happened.
-std::unexpected<Error> fail_hint(int err, std::string what, const char *hint) {
-  what += ": ";
-  what += strerror(err);
-  if (hint) {
-    what += " (";
-    what += hint;
-    what += ')';
-  }
-  return fail(Error(err, std::move(what)));
-}
 
 std::string name_or_number(int cap) {
   const char *n = cap_name(cap);

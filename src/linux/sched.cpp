@@ -67,17 +67,6 @@ const char *policy_name(int policy) {
 
 std::string q(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-// "what: strerror (hint)".
-std::unexpected<Error> fail_hint(int err, std::string what, const char *hint) {
-  what += ": ";
-  what += strerror(err);
-  if (hint) {
-    what += " (";
-    what += hint;
-    what += ')';
-  }
-  return fail(Error(err, std::move(what)));
-}
 
 } // namespace
 

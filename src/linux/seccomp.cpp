@@ -23,15 +23,6 @@ std::string idx(std::string_view field, size_t i) {
   return std::string(field) + "[" + std::to_string(i) + "]";
 }
 
-// "what: strerror (hint)": the errno text, then why it probably happened.
-std::unexpected<Error> fail_hint(int err, std::string what, const char *hint) {
-  what += ": ";
-  what += strerror(err);
-  what += " (";
-  what += hint;
-  what += ')';
-  return fail(Error(err, std::move(what)));
-}
 
 // libseccomp returns -errno.
 std::unexpected<Error> fail_scmp(int rc, std::string_view what) { return fail_sys(-rc, what); }
