@@ -94,4 +94,9 @@ Result<bool> frozen_v2(const std::string &dir);
 Result<Stats> stats_v1(const std::vector<Hier> &h);
 Result<Stats> stats_v2(const std::string &dir);
 
+// --- OOM notification (oom.cpp) ---
+
+Result<UniqueFd> oom_notifier_v1(const std::string &memory_dir);
+Result<UniqueFd> oom_notifier_v2(const std::string &dir);
+
 } // namespace berth::cgroups

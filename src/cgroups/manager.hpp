@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,17 @@ namespace berth::cgroups {
 
 enum class Layout { V1, Hybrid, V2 };
 Result<Layout> detect_layout();
+
+// One block I/O counter: device, "Read"/"Write"/... and its value.
+struct BlkioEntry {
+  uint64_t major = 0, minor = 0;
+  std::string op;
+  uint64_t value = 0;
+};
+
+struct HugetlbStats {
+  uint64_t usage = 0, max_usage = 0, failcnt = 0;
+};
 
 // Counters of the container's cgroup; 0 where the host does not account it.
 // memory_limit: UINT64_MAX when unlimited on v2 (v1 shows its own huge
@@ -28,6 +40,8 @@ struct Stats {
   uint64_t memory_cache = 0;
   uint64_t pids_current = 0, pids_limit = 0;
   uint64_t oom_kills = 0;
+  std::vector<BlkioEntry> io_service_bytes, io_serviced; // as runc's *Recursive lists
+  std::map<std::string, HugetlbStats> hugetlb;            // by page size, "2MB"
 };
 
 // What a new process needs to join the container's cgroups from the inside;
@@ -77,6 +91,10 @@ public:
   // where it exists, else freezes first so nothing escapes by forking.
   virtual Result<> kill_all(int sig) = 0;
   virtual Result<Stats> stats() = 0;
+  // A non-blocking fd that becomes readable when the cgroup's memory events
+  // change (a v1 OOM eventfd, a v2 inotify watch of memory.events). The
+  // caller drains it and compares Stats::oom_kills to tell an OOM kill.
+  virtual Result<UniqueFd> oom_notifier() = 0;
   // Removes the directories create() made (waits briefly for the last
   // processes to leave). Directories that existed before create() stay.
   virtual Result<> destroy() = 0;

@@ -3,6 +3,7 @@
 #include "cgroups/driver.hpp"
 #include "cgroups/fs.hpp"
 
+#include <dirent.h>
 #include <unistd.h>
 
 namespace berth::cgroups {
@@ -28,6 +29,113 @@ uint64_t num(const std::string &s, uint64_t max_value = UINT64_MAX) {
 }
 
 uint64_t key(const std::string &s, std::string_view k) { return keyed_value(s, k).value_or(0); }
+
+bool parse_dev(std::string_view d, BlkioEntry &e) {
+  auto colon = d.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto maj = parse_u64(d.substr(0, colon)), min = parse_u64(d.substr(colon + 1));
+  if (!maj || !min) return false;
+  e.major = *maj;
+  e.minor = *min;
+  return true;
+}
+
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> w;
+  while (!line.empty()) {
+    auto b = line.find_first_not_of(" \t");
+    if (b == std::string_view::npos) break;
+    line.remove_prefix(b);
+    auto e = line.find_first_of(" \t");
+    w.push_back(line.substr(0, e));
+    line.remove_prefix(e == std::string_view::npos ? line.size() : e);
+  }
+  return w;
+}
+
+template <class F> void each_line(std::string_view text, F f) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    f(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+}
+
+// v1 blkio lists: "MAJ:MIN Op value" lines and a "Total value" line.
+std::vector<BlkioEntry> blkio_v1_list(const std::string &text) {
+  std::vector<BlkioEntry> out;
+  each_line(text, [&](std::string_view l) {
+    auto w = words(l);
+    BlkioEntry e;
+    if (w.size() != 3 || !parse_dev(w[0], e)) return;
+    e.op = std::string(w[1]);
+    e.value = parse_u64(w[2]).value_or(0);
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
+// v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." as runc reports
+// it: bytes and ios, each as Read and Write entries.
+void io_stat_v2(const std::string &text, Stats &st) {
+  each_line(text, [&](std::string_view l) {
+    auto w = words(l);
+    BlkioEntry dev;
+    if (w.empty() || !parse_dev(w[0], dev)) return;
+    for (size_t i = 1; i < w.size(); ++i) {
+      auto eq = w[i].find('=');
+      if (eq == std::string_view::npos) continue;
+      auto k = w[i].substr(0, eq);
+      BlkioEntry e = dev;
+      e.value = parse_u64(w[i].substr(eq + 1)).value_or(0);
+      e.op = k[0] == 'r' ? "Read" : "Write";
+      if (k == "rbytes" || k == "wbytes") st.io_service_bytes.push_back(e);
+      else if (k == "rios" || k == "wios") st.io_serviced.push_back(e);
+    }
+  });
+}
+
+// The huge page sizes of this kernel, named as cgroup files name them ("2MB").
+std::vector<std::string> page_sizes() {
+  std::vector<std::string> out;
+  DIR *d = ::opendir("/sys/kernel/mm/hugepages");
+  if (!d) return out;
+  while (auto *e = ::readdir(d)) {
+    std::string_view n = e->d_name; // hugepages-2048kB
+    if (!n.starts_with("hugepages-") || !n.ends_with("kB")) continue;
+    auto kb = parse_u64(n.substr(10, n.size() - 12));
+    if (!kb) continue;
+    uint64_t v = *kb;
+    const char *unit = "KB";
+    if (v % (1024 * 1024) == 0) v /= 1024 * 1024, unit = "GB";
+    else if (v % 1024 == 0) v /= 1024, unit = "MB";
+    out.push_back(std::to_string(v) + unit);
+  }
+  ::closedir(d);
+  return out;
+}
+
+// hugetlb counters in dir: v1 or v2 file names.
+Result<> hugetlb_stats(const std::string &dir, bool v2, Stats &st) {
+  for (auto &size : page_sizes()) {
+    std::string p = "hugetlb." + size + ".";
+    HugetlbStats h;
+    ASSIGN_OR_RETURN(std::string s, opt_read(dir, p + (v2 ? "current" : "usage_in_bytes")));
+    if (s.empty()) continue; // not accounted here
+    h.usage = num(s);
+    if (v2) {
+      ASSIGN_OR_RETURN(s, opt_read(dir, p + "events"));
+      h.failcnt = key(s, "max");
+    } else {
+      ASSIGN_OR_RETURN(s, opt_read(dir, p + "max_usage_in_bytes"));
+      h.max_usage = num(s);
+      ASSIGN_OR_RETURN(s, opt_read(dir, p + "failcnt"));
+      h.failcnt = num(s);
+    }
+    st.hugetlb[size] = h;
+  }
+  return {};
+}
 
 } // namespace
 
@@ -61,6 +169,21 @@ Result<Stats> stats_v1(const std::vector<Hier> &h) {
   st.pids_current = num(s);
   ASSIGN_OR_RETURN(s, opt_read(pids, "pids.max"));
   st.pids_limit = num(s, 0);
+  // CFQ's lists, else the throttling layer's (which sees every device), as runc.
+  const Hier *blkio = find_hier(h, "blkio");
+  ASSIGN_OR_RETURN(s, opt_read(blkio, "blkio.io_service_bytes_recursive"));
+  st.io_service_bytes = blkio_v1_list(s);
+  ASSIGN_OR_RETURN(s, opt_read(blkio, "blkio.io_serviced_recursive"));
+  st.io_serviced = blkio_v1_list(s);
+  if (st.io_service_bytes.empty() && st.io_serviced.empty()) {
+    ASSIGN_OR_RETURN(s, opt_read(blkio, "blkio.throttle.io_service_bytes_recursive"));
+    st.io_service_bytes = blkio_v1_list(s);
+    ASSIGN_OR_RETURN(s, opt_read(blkio, "blkio.throttle.io_serviced_recursive"));
+    st.io_serviced = blkio_v1_list(s);
+  }
+  // Hybrid hosts may account hugetlb in the unified hierarchy only.
+  if (const Hier *x = find_hier(h, "hugetlb")) TRY(hugetlb_stats(x->dir, false, st));
+  else if (const Hier *u = find_hier(h, "")) TRY(hugetlb_stats(u->dir, true, st));
   return st;
 }
 
@@ -87,6 +210,9 @@ Result<Stats> stats_v2(const std::string &dir) {
   st.pids_current = num(s);
   ASSIGN_OR_RETURN(s, opt_read(dir, "pids.max"));
   st.pids_limit = num(s, 0);
+  ASSIGN_OR_RETURN(s, opt_read(dir, "io.stat"));
+  io_stat_v2(s, st);
+  TRY(hugetlb_stats(dir, true, st));
   return st;
 }
 

@@ -36,6 +36,11 @@ public:
     return frozen_v1(x->dir);
   }
   Result<Stats> stats() override { return stats_v1(h_); }
+  Result<UniqueFd> oom_notifier() override {
+    auto *x = find_hier(h_, "memory");
+    if (!x) return fail_msg("watch for OOM kills: the memory cgroup controller is not mounted");
+    return oom_notifier_v1(x->dir);
+  }
 
 protected:
   Result<> make_dirs() override {

@@ -17,6 +17,7 @@ public:
   Result<> thaw() override { return freeze_v2(dir(), false); }
   Result<bool> frozen() override { return frozen_v2(dir()); }
   Result<Stats> stats() override { return stats_v2(dir()); }
+  Result<UniqueFd> oom_notifier() override { return oom_notifier_v2(dir()); }
 
   Result<> kill_all(int sig) override {
     // cgroup.kill (5.14+) kills everything at once, forks included.

@@ -415,17 +415,16 @@ int main(int argc, char **argv) {
   } else if (cmd == events_cmd) {
     auto ms = parse_interval(interval);
     if (!ms) return report(ms.error().with("events"));
-    for (bool first = true;; first = false) {
+    if (stats_once) {
       auto s = runtime::stats_json(g, id);
-      if (!s) {
-        if (!first && !runtime::is_running(g, id)) return 0; // the container ended
-        return report(s.error());
-      }
+      if (!s) return report(s.error());
       std::printf("%s\n", s->c_str());
-      std::fflush(stdout);
-      if (stats_once) return 0;
-      ::usleep(useconds_t(*ms) * 1000);
+      return 0;
     }
+    r = runtime::events(g, id, *ms, [](const std::string &line) {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    });
   } else if (cmd == features_cmd) {
     std::printf("%s\n", oci::features_json().c_str());
   } else if (cmd == exec_cmd) {

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,12 @@ Result<> update(const GlobalOptions &g, const std::string &id, const oci::Resour
 
 // events --stats: one record in runc's JSON form ({"type":"stats","id",...}).
 Result<std::string> stats_json(const GlobalOptions &g, const std::string &id);
-// Whether the container is still there and not stopped (events' loop).
+// Whether the container is still there and not stopped.
 bool is_running(const GlobalOptions &g, const std::string &id);
+// events without --stats: a stats record every interval_ms, and an
+// {"type":"oom","id":...} record as soon as the kernel OOM-kills a process of
+// the container; returns when the container stops.
+Result<> events(const GlobalOptions &g, const std::string &id, long interval_ms,
+                const std::function<void(const std::string &)> &emit);
 
 } // namespace berth::runtime

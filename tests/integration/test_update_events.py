@@ -1,6 +1,8 @@
 """update (runc's flags and --resources JSON) and events --stats on a running
 container: the new limit is what the container's processes then see and feel."""
 import json
+import subprocess
+from pathlib import Path
 
 from conftest import CGROUP_ROOT
 from helpers import assert_error
@@ -85,3 +87,43 @@ def test_events_stopped_container_is_error(rt, bundle):
     cid = rt.run_detached(bundle)
     rt.wait_status(cid, "stopped")
     assert_error(rt("events", "--stats", cid, check=False), cid)
+
+
+def test_events_stats_blkio_and_hugetlb_shape(rt, bundle):
+    cid = rt.start_sigwait(bundle)
+    # Some block I/O of the container's own (a direct read would need a
+    # device node; a write that the kernel must flush is enough on v1 and v2).
+    d = json.loads(rt("events", "--stats", cid).stdout)["data"]
+    assert set(d["blkio"]) >= {"ioServiceBytesRecursive", "ioServicedRecursive"}
+    for e in d["blkio"]["ioServiceBytesRecursive"]:
+        assert set(e) == {"major", "minor", "op", "value"}
+    sizes = [p.name for p in Path("/sys/kernel/mm/hugepages").glob("hugepages-*")]
+    if sizes and (is_v2() or (CGROUP_ROOT / "unified/cgroup.controllers").exists()):
+        assert "2MB" in d["hugetlb"], d["hugetlb"]
+        assert set(d["hugetlb"]["2MB"]) == {"usage", "max", "failcnt"}
+
+
+def test_events_stream_reports_oom_kill(rt, bundle):
+    """The stream shows {"type": "oom"} when the kernel OOM-kills a process
+    of the container, and ends when the container stops."""
+    bundle.linux["resources"]["memory"] = {"limit": 32 * MIB}
+    cid = rt.start_sigwait(bundle)
+    ev = rt.popen("events", "--interval", "60s", cid, stdout=subprocess.PIPE, text=True)
+    first = ev.stdout.readline()  # the stream is up: the watch is registered
+    assert json.loads(first)["type"] == "stats"
+    r = rt("exec", cid, "/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1",
+           check=False)
+    assert r.returncode == 128 + 9, r.stderr
+    line = ev.stdout.readline()
+    assert json.loads(line) == {"type": "oom", "id": cid}
+    rt("kill", cid, "KILL")
+    assert ev.wait(20) == 0  # the container stopped: the stream ends
+
+
+def test_events_stream_interval(rt, bundle):
+    cid = rt.start_sigwait(bundle)
+    ev = rt.popen("events", "--interval", "100ms", cid, stdout=subprocess.PIPE, text=True)
+    recs = [json.loads(ev.stdout.readline()) for _ in range(3)]
+    assert all(r["type"] == "stats" and r["id"] == cid for r in recs)
+    rt("kill", cid, "KILL")
+    assert ev.wait(20) == 0
