@@ -93,12 +93,17 @@ Result<oci::Process> exec_process_spec(const ExecOptions &o, const oci::Spec &sp
   return p;
 }
 
-[[noreturn]] void exec_child(int sync, int init_pidfd, int join_flags, bool userns, int console,
-                             ProcessPlan &plan) {
+[[noreturn]] void exec_child(int sync, const cgroups::SelfJoin &cg, int init_pidfd, int join_flags,
+                             bool userns, int console, ProcessPlan &plan) {
   auto die = [&](const Error &e) {
     (void)sync_send(sync, SyncMsg::Error, e.message(), e.code());
     ::_exit(1);
   };
+  // Into the container's cgroups before anything else, so that no instruction
+  // of the new process runs outside its limits (a move by the parent would race
+  // with the child's exec).
+  size_t bad = 0;
+  if (int e = cgroups::join_self(cg, &bad)) die(Error(e, "join cgroup " + cg.paths[bad]));
   if (join_flags && ::setns(init_pidfd, join_flags) < 0) die(Error::last("join the container's namespaces"));
   if (userns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
     die(Error::last("become root in the container's user namespace"));
@@ -177,27 +182,28 @@ Result<int> exec(const GlobalOptions &g, const ExecOptions &o) {
   }
   if (!o.detach) block_forwarded_signals();
 
+  cgroups::SelfJoin cg;
+  if (mgr) {
+    auto j = mgr->prepare_self_join();
+    if (!j) return fail(j.error().with("exec in container " + o.id));
+    cg = std::move(*j);
+  }
   int pidfd = -1;
-  pid_t pid = sys::clone3(CLONE_PIDFD, SIGCHLD, mgr ? mgr->clone_into_fd() : -1, &pidfd);
+  pid_t pid = sys::clone3(CLONE_PIDFD, SIGCHLD, cg.clone_fd, &pidfd);
   if (pid < 0) return fail_errno("exec in container " + o.id + ": clone");
   if (pid == 0) {
     parent_sock.reset();
     console_parent.reset();
-    exec_child(child_sock.get(), init.get(), join, rec.userns, console_child.get(), *plan);
+    exec_child(child_sock.get(), cg, init.get(), join, rec.userns, console_child.get(), *plan);
   }
   UniqueFd child_pidfd(pidfd);
   child_sock.reset();
   console_child.reset();
+  cg = {};
   auto reap = [&] {
     sys::pidfd_send_signal(child_pidfd.get(), SIGKILL);
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
   };
-  if (mgr && mgr->clone_into_fd() < 0) {
-    if (auto r = mgr->add(pid); !r) {
-      reap();
-      return fail(r.error().with("exec in container " + o.id));
-    }
-  }
   // Success is the sync socket closing on execve (it is close-on-exec).
   auto msg = sync_recv(parent_sock.get());
   if (msg) {
