@@ -162,7 +162,9 @@ Result<> mount_entry(int rootfd, const MountEntry &e, const RootfsPlan &plan) {
         else if (e.m.type == "mqueue") fallback = "/dev/mqueue";
       }
       if (!fallback) return r;
-      TRY(mount_at(fallback, tpath, nullptr, MS_BIND | MS_REC, "", what + " (bind fallback)"));
+      TRY(mount_at(fallback, tpath, nullptr, MS_BIND | MS_REC, "",
+                   what + " (refused in this user namespace; binding the host's " + fallback +
+                       " instead)"));
       ASSIGN_OR_RETURN(UniqueFd mnt, open_in_root(rootfd, dest));
       TRY(remount_bind(fd_path(mnt.get()), flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, what));
     }

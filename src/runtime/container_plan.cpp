@@ -86,12 +86,7 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
     if (*f == CLONE_NEWPID) p.join_pid = std::move(nsfd);
     else p.joins.push_back({*f, n.path, std::move(nsfd)});
   }
-  if (p.userns && !p.joins.empty()) {
-    for (auto &j : p.joins)
-      if (j.flag != CLONE_NEWUSER)
-        return fail_msg("linux.namespaces: joining a " + std::string(linuxf::namespace_proc_name(j.flag)) +
-                        " namespace by path together with a new user namespace is not supported yet");
-  }
+  if (p.userns && !p.joins.empty()) p.joins_in_parent = true; // p.userns: a new one
   for (auto &j : p.joins)
     if (j.flag == CLONE_NEWUSER) p.join_userns = true;
   if (p.join_userns) {

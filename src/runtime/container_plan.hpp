@@ -29,6 +29,11 @@ struct ContainerPlan {
   std::string time_offsets;
   std::vector<NsJoin> joins;      // joined by the child with setns, in order
   UniqueFd join_pid;              // pid namespace: joined by the parent before clone
+  // A new user namespace with other namespaces joined by path: those must be
+  // joined before the user namespace exists (as runc does: from inside it the
+  // runtime would lack the privilege over them), so the parent joins them
+  // around clone3 and returns to its own afterwards.
+  bool joins_in_parent = false;
   bool userns = false;
   // A user namespace joined by path: the new namespaces must belong to it, so
   // the child joins it first, unshares these, and forks the init.

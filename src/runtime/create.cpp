@@ -7,6 +7,7 @@
 #include "common/proc.hpp"
 #include "common/syscalls.hpp"
 #include "linux/idmap.hpp"
+#include "linux/namespaces.hpp"
 #include "oci/spec_json.hpp"
 #include "runtime/container_plan.hpp"
 #include "runtime/devices_policy.hpp"
@@ -26,12 +27,49 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 namespace berth::runtime {
 
 namespace {
+
+// The namespaces of plan.joins_in_parent, joined by this process for the
+// clone3 and left again (to its own, saved first) right after it, so that
+// hooks and everything else the runtime does stay in the runtime's namespaces.
+class ParentJoins {
+public:
+  static Result<ParentJoins> enter(const std::vector<NsJoin> &joins) {
+    ParentJoins pj;
+    for (auto &j : joins) {
+      std::string own = std::string("/proc/self/ns/") + linuxf::namespace_proc_name(j.flag);
+      UniqueFd fd(::open(own.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) return fail_errno("open " + own);
+      if (::setns(j.fd.get(), j.flag) < 0) {
+        auto e = Error::last("join namespace " + j.path);
+        (void)pj.leave();
+        return fail(std::move(e));
+      }
+      pj.saved_.push_back({j.flag, own, std::move(fd)});
+    }
+    return pj;
+  }
+  Result<> leave() {
+    Result<> res;
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it)
+      if (::setns(it->fd.get(), it->flag) < 0 && res)
+        res = fail_errno("return to the runtime's namespace " + it->path);
+    saved_.clear();
+    return res;
+  }
+  ParentJoins() = default;
+  ParentJoins(ParentJoins &&) = default;
+  ~ParentJoins() { (void)leave(); }
+
+private:
+  std::vector<NsJoin> saved_;
+};
 
 // Undoes a half-made container when create fails at any step.
 struct Undo {
@@ -162,7 +200,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   undo.cg = mgr->get();
   oci::Resources resources = effective_resources(sp);
   if (auto r = (*mgr)->create(&resources); !r)
-    return fail(r.error().with("linux.resources"));
+    return fail(r.error().with("create the container's cgroups"));
   // Recorded at once: a runtime killed from here on leaves a state from which
   // delete --force removes exactly the cgroups made here.
   rec.cgroup = (*mgr)->to_json();
@@ -200,7 +238,18 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   log::debug("create container " + o.id + ": bundle " + bundle + ", clone flags 0x" +
              [&] { char b[20]; snprintf(b, sizeof b, "%llx", (unsigned long long)plan.clone_flags); return std::string(b); }());
   int pidfd = -1;
-  pid_t pid = sys::clone3(plan.clone_flags | CLONE_PIDFD, SIGCHLD, (*mgr)->clone_into_fd(), &pidfd);
+  pid_t pid;
+  Result<> left;
+  {
+    std::optional<ParentJoins> pj;
+    if (plan.joins_in_parent) {
+      auto j = ParentJoins::enter(plan.joins);
+      if (!j) return fail(j.error());
+      pj.emplace(std::move(*j));
+    }
+    pid = sys::clone3(plan.clone_flags | CLONE_PIDFD, SIGCHLD, (*mgr)->clone_into_fd(), &pidfd);
+    if (pid > 0 && pj) left = pj->leave();
+  }
   if (pid < 0) return fail_errno("clone the container's init");
   if (pid == 0) {
     parent_sock.reset();
@@ -210,6 +259,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   UniqueFd child_pidfd(pidfd);
   undo.child = pid;
   undo.pidfd = pidfd;
+  TRY(std::move(left));
   child_sock.reset();
   console_child.reset();
 

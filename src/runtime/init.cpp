@@ -49,7 +49,7 @@ Result<> enter_namespaces(ContainerPlan &plan) {
     if (::setresgid(0, 0, 0) < 0) return fail_errno("setresgid 0 in the user namespace (is 0 mapped?)");
     if (::setresuid(0, 0, 0) < 0) return fail_errno("setresuid 0 in the user namespace (is 0 mapped?)");
   }
-  if (!plan.join_userns)
+  if (!plan.join_userns && !plan.joins_in_parent)
     for (auto &j : plan.joins)
       if (::setns(j.fd.get(), j.flag) < 0) return fail_errno("join namespace " + j.path);
   if (plan.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0)

@@ -1,4 +1,6 @@
 """linux.namespaces (new / inherited / joined), id mappings, time offsets."""
+import os
+
 import pytest
 
 from helpers import assert_error, host_ns
@@ -150,3 +152,51 @@ def test_time_offsets(rt, bundle):
     rep = rt.run_probe(bundle, "read", "/proc/uptime")
     host_up = float(open("/proc/uptime").read().split()[0])
     assert float(rep["data"].split()[0]) >= host_up + days * 86400 - 60
+
+
+@pytest.mark.parametrize("kind", ["network", "uts"] + (
+    ["ipc"] if os.path.isdir("/dev/mqueue") else []))
+def test_new_user_namespace_with_joined_namespace(rt, make_bundle, kind):
+    """A new user namespace beside a namespace joined by path (as a pod's
+    container joins its sandbox's network): the joined one is the one asked
+    for, the user namespace is new and mapped, and the runtime itself is
+    back in its own namespaces afterwards (hooks run there)."""
+    a = make_bundle()
+    if kind == "cgroup":
+        a.set_namespace("cgroup")
+    cid = rt.start_sigwait(a)
+    pid = rt.state(cid)["pid"]
+    target = rt.exec_probe(cid)["namespaces"][NS[kind]]
+    b = make_bundle()
+    with_userns(b)
+    b.set_namespace(kind, path=f"/proc/{pid}/ns/{NS[kind]}")
+    b.cfg.pop("hostname", None)
+    hook_ns = b.path / "hook.ns"
+    b.cfg["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": [
+        "sh", "-c", f"readlink /proc/$$/ns/{NS[kind]} > {hook_ns}"]}]}
+    rep = rt.run_probe(b)
+    assert rep["namespaces"][NS[kind]] == target
+    assert rep["namespaces"]["user"] != host_ns("user")
+    assert rep["uid"]["effective"] == 0
+    if kind != "pid":  # the runtime never enters a joined pid namespace itself
+        assert hook_ns.read_text().strip() == host_ns(NS[kind])
+
+
+@pytest.mark.parametrize("kind,mount", [("pid", "proc"), ("cgroup", "cgroup")] + (
+    [] if os.path.isdir("/dev/mqueue") else [("ipc", "mqueue")]))
+def test_new_user_namespace_with_joined_namespace_refused_mount(rt, make_bundle, kind, mount):
+    """The kernel lets only the owner of a pid (cgroup, ipc) namespace mount
+    its proc (cgroup, mqueue): from a new user namespace that is not the
+    case, and create says which mount failed (runc fails there too)."""
+    a = make_bundle()
+    if kind == "cgroup":
+        a.set_namespace("cgroup")
+    cid = rt.start_sigwait(a)
+    pid = rt.state(cid)["pid"]
+    b = make_bundle()
+    with_userns(b)
+    b.set_namespace(kind, path=f"/proc/{pid}/ns/{NS[kind]}")
+    b.probe()
+    r = rt.run(b)
+    assert r.returncode == 1
+    assert f"mount {mount}" in r.stderr, r.stderr
