@@ -298,3 +298,18 @@ def test_concurrent_create_and_delete(rt, make_bundle):
         t.join(60)
     assert all(v == [0, 0] for v in rcs.values()), rcs
     assert rt("list", "-q").stdout.split() == []
+
+
+def test_run_keep_leaves_stopped_container(rt, bundle):
+    bundle.probe("exit", "3")
+    r = rt.run(bundle, flags=("--keep",))
+    assert r.returncode == 3
+    assert rt.status(r.id) == "stopped"
+    rt("delete", r.id)
+    assert rt("state", r.id, check=False).returncode == 1
+
+
+def test_run_without_keep_deletes(rt, bundle):
+    bundle.probe("exit", "0")
+    r = rt.run(bundle)
+    assert rt("state", r.id, check=False).returncode == 1

@@ -2,6 +2,8 @@
 container: the new limit is what the container's processes then see and feel."""
 import json
 import subprocess
+
+import pytest
 from pathlib import Path
 
 from conftest import CGROUP_ROOT
@@ -127,3 +129,34 @@ def test_events_stream_interval(rt, bundle):
     assert all(r["type"] == "stats" and r["id"] == cid for r in recs)
     rt("kill", cid, "KILL")
     assert ev.wait(20) == 0
+
+
+# runc's update flags -> (v1 controller, v1 file, value), (v2 file, value);
+# None: no such file on that version (the flag is skipped there).
+UPDATE_FLAGS = [
+    (["--memory", "96m", "--memory-reservation", "48m"],
+     ("memory", "memory.soft_limit_in_bytes", str(48 * MIB)), ("memory.low", str(48 * MIB))),
+    (["--memory", "96m", "--memory-swap", "128m"],
+     ("memory", "memory.memsw.limit_in_bytes", str(128 * MIB)), ("memory.swap.max", str(32 * MIB))),
+    (["--cpu-shares", "256"], ("cpu", "cpu.shares", "256"), ("cpu.weight", "10")),
+    (["--cpu-rt-period", "1000000", "--cpu-rt-runtime", "2000"],
+     ("cpu", "cpu.rt_runtime_us", "2000"), None),
+    (["--cpuset-cpus", "0"], ("cpuset", "cpuset.cpus", "0"), ("cpuset.cpus", "0")),
+    (["--cpuset-mems", "0"], ("cpuset", "cpuset.mems", "0"), ("cpuset.mems", "0")),
+    (["--blkio-weight", "300"], ("blkio", "blkio.bfq.weight", "300"), ("io.bfq.weight", "default 300")),
+]
+
+
+@pytest.mark.parametrize("flags,v1,v2", UPDATE_FLAGS, ids=[f[0][-2] for f in UPDATE_FLAGS])
+def test_update_flag_written(rt, bundle, flags, v1, v2):
+    if is_v2():
+        if v2 is None:
+            pytest.skip("no cgroup v2 equivalent")
+        path, want = CGROUP_ROOT / bundle.cgroup / v2[0], v2[1]
+    else:
+        path, want = CGROUP_ROOT / v1[0] / bundle.cgroup / v1[1], v1[2]
+    cid = rt.start_sigwait(bundle)
+    if not path.exists():
+        pytest.skip(f"this host has no {path.name}")  # e.g. no RT group scheduling
+    rt("update", *flags, cid)
+    assert path.read_text().strip() == want
