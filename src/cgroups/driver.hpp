@@ -31,7 +31,6 @@ public:
 
   Result<> create(const oci::Resources *res) override;
   Result<> update(const oci::Resources &res) override { return apply(res, true); }
-  int clone_into_fd() override { return -1; }
   Result<> add(pid_t pid) override;
   Result<SelfJoin> prepare_self_join() override;
   Result<std::vector<pid_t>> pids() override;

@@ -65,11 +65,9 @@ public:
   // that destroy removes only those) and writes res, if any. On error nothing
   // it made is left.
   virtual Result<> create(const oci::Resources *res) = 0;
-  // A directory fd of the v2 cgroup for clone3's CLONE_INTO_CGROUP; -1 on v1.
-  virtual int clone_into_fd() = 0;
   // Moves pid into the cgroup, in every hierarchy.
   virtual Result<> add(pid_t pid) = 0;
-  // The fast alternative to add() for a process about to be cloned. On v1 a
+  // How the runtime puts its children in the cgroup; add() is for others. On v1 a
   // write of another process's pid to cgroup.procs waits for an RCU grace
   // period (7-15 ms on the benchmark host); a single-threaded process moving
   // itself with "0" does not, nor does CLONE_INTO_CGROUP. Call in the parent

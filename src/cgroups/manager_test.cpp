@@ -190,7 +190,10 @@ TEST_F(CgroupManager, CreateWritesLimitsAndDestroyRemoves) {
     EXPECT_EQ(slurp(d + "/pids.max"), "50");
     EXPECT_EQ(slurp(d + "/cpu.max"), "50000 100000");
     EXPECT_EQ(slurp(d + "/cpu.weight"), std::to_string(cpu_shares_to_weight(512)));
-    EXPECT_EQ(m->clone_into_fd() >= 0, true);
+    auto j = m->prepare_self_join();
+    ASSERT_TRUE(j) << j.error().message();
+    EXPECT_GE(j->clone_fd, 0);
+    EXPECT_TRUE(j->tasks.empty());
   } else {
     EXPECT_EQ(slurp(dir(prefix, "memory") + "/memory.limit_in_bytes"), "67108864");
     EXPECT_EQ(slurp(dir(prefix, "memory") + "/memory.memsw.limit_in_bytes"), "134217728");
@@ -198,7 +201,10 @@ TEST_F(CgroupManager, CreateWritesLimitsAndDestroyRemoves) {
     EXPECT_EQ(slurp(dir(prefix, "cpu") + "/cpu.cfs_quota_us"), "50000");
     EXPECT_EQ(slurp(dir(prefix, "cpu") + "/cpu.cfs_period_us"), "100000");
     EXPECT_EQ(slurp(dir(prefix, "cpu") + "/cpu.shares"), "512");
-    EXPECT_EQ(m->clone_into_fd(), -1);
+    auto j = m->prepare_self_join();
+    ASSERT_TRUE(j) << j.error().message();
+    // A "tasks" file per v1 hierarchy, and the unified one's fd on hybrid hosts.
+    EXPECT_EQ(j->tasks.size() + (j->clone_fd >= 0), roots().size());
     // Every mounted hierarchy got the cgroup, cpusets ready for tasks.
     for (auto &root : roots()) EXPECT_TRUE(path_exists(root + "/" + prefix)) << root;
     EXPECT_NE(slurp(dir(prefix, "cpuset") + "/cpuset.cpus"), "");

@@ -59,8 +59,14 @@ Result<> memory_v2(const std::string &dir, const oci::Memory &m) {
 }
 
 Result<> cpu_v2(const std::string &dir, const oci::Cpu &c) {
-  if (c.shares && *c.shares)
+  if (c.shares && *c.shares) {
+    // The v1 kernel's range, refused in the same words as on v1.
+    if (*c.shares > 262144)
+      return fail_msg("linux.resources.cpu.shares: the maximum allowed cpu-shares is 262144");
+    if (*c.shares < 2)
+      return fail_msg("linux.resources.cpu.shares: the minimum allowed cpu-shares is 2");
     TRY(w2(dir, "cpu.weight", to_string(cpu_shares_to_weight(*c.shares)), "cpu.shares"));
+  }
   if (c.idle) TRY(w2(dir, "cpu.idle", to_string(*c.idle), "cpu.idle"));
   int64_t quota = c.quota.value_or(0);
   uint64_t period = c.period.value_or(0);

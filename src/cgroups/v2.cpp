@@ -12,7 +12,6 @@ class V2Manager final : public FsManager {
 public:
   explicit V2Manager(std::vector<Hier> h) : FsManager(Layout::V2, std::move(h)) {}
 
-  int clone_into_fd() override { return unified_fd(); }
   Result<> freeze() override { return freeze_v2(dir(), true); }
   Result<> thaw() override { return freeze_v2(dir(), false); }
   Result<bool> frozen() override { return frozen_v2(dir()); }
@@ -42,7 +41,7 @@ protected:
     return {};
   }
   Result<> apply(const oci::Resources &res, bool update) override {
-    return apply_v2(dir(), res.devices.empty() ? -1 : clone_into_fd(), res, update);
+    return apply_v2(dir(), res.devices.empty() ? -1 : unified_fd(), res, update);
   }
 
 private:

@@ -291,7 +291,11 @@ int main(int argc, char **argv) {
   g_log_json = log_format == "json";
   log::set_sink(sink);
   if (debug) log::set_min_level(log::Level::Debug);
-  g.rootless = rootless == "true";
+  // runc: --rootless with no value or "auto" decides from who we are.
+  if (rootless != "true" && rootless != "false" && rootless != "auto" && !rootless.empty())
+    return report(Error::msg("--rootless: invalid value \"" + rootless + "\" (true, false or auto)"));
+  g.rootless = rootless == "true" || (rootless != "false" && runtime::running_rootless());
+  if (g.rootless && app.get_option("--root")->count() == 0) g.root = runtime::rootless_state_root();
 
   if (app.get_subcommands().empty()) {
     std::fputs(app.help().c_str(), stderr);

@@ -15,7 +15,15 @@ std::string format_id_map(const std::vector<oci::IdMapping> &maps) {
 Result<> write_id_maps(pid_t pid, const std::string &uid_map, const std::string &gid_map) {
   std::string base = "/proc/" + std::to_string(pid) + "/";
   if (!uid_map.empty()) TRY_CTX(write_file(base + "uid_map", uid_map), "linux.uidMappings");
-  if (!gid_map.empty()) TRY_CTX(write_file(base + "gid_map", gid_map), "linux.gidMappings");
+  if (gid_map.empty()) return {};
+  auto r = write_file(base + "gid_map", gid_map);
+  if (!r && r.error().code() == EPERM) {
+    // An unprivileged caller may map its own gid only once setgroups(2) is
+    // off in the namespace (user_namespaces(7)); runc does the same.
+    TRY_CTX(write_file(base + "setgroups", "deny"), "linux.gidMappings");
+    r = write_file(base + "gid_map", gid_map);
+  }
+  if (!r) return ctx(std::move(r).error(), "linux.gidMappings");
   return {};
 }
 

@@ -2,6 +2,7 @@
 // flags, namespaces to join, id maps, rootfs plan, process plan, hooks.
 #pragma once
 
+#include "cgroups/manager.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "linux/rootfs.hpp"
@@ -46,6 +47,9 @@ struct ContainerPlan {
   ProcessPlan process;
   // Fds the child uses (owned by the caller).
   int sync_fd = -1, fifo_fd = -1, console_fd = -1;
+  // The container's cgroups, which the init enters itself first thing (owned
+  // by the caller; null: none).
+  const cgroups::SelfJoin *cgroup_join = nullptr;
 };
 
 // cgroupns_at_clone: whether clone3 may create the cgroup namespace (v2 with

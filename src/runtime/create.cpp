@@ -35,6 +35,13 @@ namespace berth::runtime {
 
 namespace {
 
+// Whether a config asks for any cgroup limit (device rules aside, which only
+// restrict): a rootless container without one can do without a cgroup.
+bool sets_limits(const std::optional<oci::Resources> &r) {
+  return r && (r->memory || r->cpu || r->pids || r->block_io || !r->hugepage_limits.empty() ||
+               r->network || !r->rdma.empty() || !r->unified.empty());
+}
+
 // The namespaces of plan.joins_in_parent, joined by this process for the
 // clone3 and left again (to its own, saved first) right after it, so that
 // hooks and everything else the runtime does stay in the runtime's namespaces.
@@ -199,11 +206,21 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
 
   undo.cg = mgr->get();
   oci::Resources resources = effective_resources(sp);
-  if (auto r = (*mgr)->create(&resources); !r)
-    return fail(r.error().with("create the container's cgroups"));
+  bool has_cgroup = true;
+  if (auto r = (*mgr)->create(&resources); !r) {
+    int e = r.error().code();
+    bool denied = e == EACCES || e == EPERM || e == EROFS;
+    if (!g.rootless || !denied || sets_limits(lin.resources))
+      return fail(r.error().with("create the container's cgroups"));
+    // Rootless and no limits asked for: run in the caller's cgroup, as runc.
+    log::warn("rootless: container " + o.id + " runs without a cgroup of its own: " +
+              r.error().message());
+    has_cgroup = false;
+    undo.cg = nullptr;
+  }
   // Recorded at once: a runtime killed from here on leaves a state from which
   // delete --force removes exactly the cgroups made here.
-  rec.cgroup = (*mgr)->to_json();
+  rec.cgroup = has_cgroup ? (*mgr)->to_json() : std::string();
   TRY(dir.write(rec));
 
   int sv[2];
@@ -237,6 +254,15 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
 
   log::debug("create container " + o.id + ": bundle " + bundle + ", clone flags 0x" +
              [&] { char b[20]; snprintf(b, sizeof b, "%llx", (unsigned long long)plan.clone_flags); return std::string(b); }());
+  // The init moves itself into the cgroups (a write of "0" to v1 "tasks"
+  // skips the RCU wait that moving another process's pid costs), and on v2
+  // and hybrid hosts clone3 places it in the cgroup2 one.
+  Result<cgroups::SelfJoin> cg_join = cgroups::SelfJoin{};
+  if (has_cgroup) {
+    cg_join = (*mgr)->prepare_self_join();
+    if (!cg_join) return fail(cg_join.error().with("create container " + o.id));
+    plan.cgroup_join = &*cg_join;
+  }
   int pidfd = -1;
   pid_t pid;
   Result<> left;
@@ -247,7 +273,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
       if (!j) return fail(j.error());
       pj.emplace(std::move(*j));
     }
-    pid = sys::clone3(plan.clone_flags | CLONE_PIDFD, SIGCHLD, (*mgr)->clone_into_fd(), &pidfd);
+    pid = sys::clone3(plan.clone_flags | CLONE_PIDFD, SIGCHLD, cg_join->clone_fd, &pidfd);
     if (pid > 0 && pj) left = pj->leave();
   }
   if (pid < 0) return fail_errno("clone the container's init");
@@ -262,12 +288,12 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   TRY(std::move(left));
   child_sock.reset();
   console_child.reset();
+  cg_join->tasks.clear();
 
   rec.oci.pid = pid;
   if (auto st = proc_stat(pid)) rec.start_time = st->start_time;
   TRY(dir.write(rec));
 
-  if ((*mgr)->clone_into_fd() < 0) TRY_CTX((*mgr)->add(pid), "join the container's cgroup");
   if (plan.userns && !plan.join_userns) TRY(linuxf::write_id_maps(pid, plan.uid_map, plan.gid_map));
 
   auto ctx_err = [&](Error e) {

@@ -135,6 +135,10 @@ void join_userns_and_fork(ContainerPlan &plan) {
 [[noreturn]] void container_init(ContainerPlan &plan) {
   // Until the container is created, it dies with the runtime.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  size_t bad = 0;
+  if (plan.cgroup_join)
+    if (int e = cgroups::join_self(*plan.cgroup_join, &bad))
+      die(plan, Error(e, "join cgroup " + plan.cgroup_join->paths[bad]));
   close_other_fds(plan);
   auto go = sync_recv(plan.sync_fd);
   if (!go || go->type != SyncMsg::Go) ::_exit(1);

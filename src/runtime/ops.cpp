@@ -139,7 +139,9 @@ Result<> kill(const GlobalOptions &g, const std::string &id, int sig, bool all) 
   ASSIGN_OR_RETURN(Opened o, open_container(g, id, false));
   if (o.status == "stopped" || o.status == "creating")
     return fail_msg("kill container " + id + ": it is not running (" + o.status + ")");
-  if (all) {
+  // Without a cgroup (rootless) --all reaches the init only; with a pid
+  // namespace of its own, the others die with it on SIGKILL.
+  if (all && !o.rec.cgroup.empty()) {
     ASSIGN_OR_RETURN(auto mgr, manager_of(o.rec));
     TRY_CTX(mgr->kill_all(sig), "kill all processes of container " + id);
     return {};

@@ -17,8 +17,17 @@ namespace berth::runtime {
 struct GlobalOptions {
   std::string root = "/run/berth-runtime";
   bool systemd_cgroup = false;
+  // Rootless: a container without limits may run without a cgroup of its own
+  // when the caller may not create one (as runc).
   bool rootless = false;
 };
+
+// --rootless auto: whether this process is unprivileged (not root, or root
+// of a user namespace other than the initial one), as runc decides it.
+bool running_rootless();
+// The state directory for rootless callers who gave no --root:
+// $XDG_RUNTIME_DIR/berth-runtime, as runc uses $XDG_RUNTIME_DIR/runc.
+std::string rootless_state_root();
 
 struct CreateOptions {
   std::string id, bundle = ".", pid_file, console_socket;
