@@ -5,6 +5,7 @@
 #include "linux/devices.hpp"
 #include "linux/inroot.hpp"
 #include "linux/idmap.hpp"
+#include "linux/lsm.hpp"
 #include "linux/mounts.hpp"
 
 #include <fcntl.h>
@@ -45,6 +46,7 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle)
     p.masked_paths = l.masked_paths;
     p.readonly_paths = l.readonly_paths;
     p.sysctl = l.sysctl;
+    p.mount_label = l.mount_label;
   }
   for (size_t i = 0; i < spec.mounts.size(); i++) {
     const auto &m = spec.mounts[i];
@@ -68,6 +70,13 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle)
     if ((e.o.idmap) && !e.is_bind)
       return fail_msg(field + ".options: idmap is only supported on bind mounts (" + m.destination + ")");
     if (m.destination == "/dev" && e.is_bind) p.setup_dev = false;
+    // As runc: the filesystems made for the container carry linux.mountLabel;
+    // proc, sysfs, mqueue and cgroup take no context option.
+    static const char *const kUnlabeled[] = {"proc", "sysfs", "mqueue", "cgroup", "cgroup2"};
+    bool labeled = !e.is_bind;
+    for (const char *t : kUnlabeled)
+      if (m.type == t) labeled = false;
+    if (labeled) e.o.data = with_mount_label(e.o.data, p.mount_label);
     p.mounts.push_back(std::move(e));
   }
   return p;
@@ -176,7 +185,8 @@ Result<> finish_rootfs(const RootfsPlan &plan) {
     if (::fstat(t->get(), &st) < 0) return fail_errno("stat masked path " + p);
     std::string tp = fd_path(t->get());
     int rc = S_ISDIR(st.st_mode)
-                 ? ::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, nullptr)
+                 ? ::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY,
+                           plan.mount_label.empty() ? nullptr : with_mount_label("", plan.mount_label).c_str())
                  : ::mount("/dev/null", tp.c_str(), nullptr, MS_BIND, nullptr);
     if (rc < 0) return fail_errno("mask " + p);
   }
