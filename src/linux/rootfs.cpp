@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,10 +172,30 @@ Result<> enter_rootfs(const RootfsPlan &plan) {
   return {};
 }
 
+namespace {
+
+// The container's /dev/null, checked to be the null device: a /dev shared
+// with another container (a volume bound at /dev) could make it a symlink to,
+// say, /proc/sys/kernel/core_pattern, and a "mask" bound from it would then
+// expose that file instead of hiding the masked one (CVE-2025-31133).
+Result<UniqueFd> open_null_device(int root) {
+  auto fd = open_in_root_nofollow(root, "/dev/null");
+  if (!fd) return fail(fd.error().with("linux.maskedPaths: the null device to mask files with"));
+  struct stat st;
+  if (::fstat(fd->get(), &st) < 0) return fail_errno("linux.maskedPaths: stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    return fail_msg("linux.maskedPaths: /dev/null in the container is not the null device (1:3): "
+                    "refusing to mask files with it");
+  return fd;
+}
+
+} // namespace
+
 Result<> finish_rootfs(const RootfsPlan &plan) {
   int rfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0) return fail_errno("open /");
   UniqueFd root(rfd);
+  UniqueFd null_dev; // what masks files, once checked to be the null device
   for (const auto &p : plan.masked_paths) {
     auto t = open_in_root(root.get(), p);
     if (!t) {
@@ -184,10 +205,13 @@ Result<> finish_rootfs(const RootfsPlan &plan) {
     struct stat st;
     if (::fstat(t->get(), &st) < 0) return fail_errno("stat masked path " + p);
     std::string tp = fd_path(t->get());
+    if (!S_ISDIR(st.st_mode) && !null_dev) {
+      ASSIGN_OR_RETURN(null_dev, open_null_device(root.get()));
+    }
     int rc = S_ISDIR(st.st_mode)
                  ? ::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY,
                            plan.mount_label.empty() ? nullptr : with_mount_label("", plan.mount_label).c_str())
-                 : ::mount("/dev/null", tp.c_str(), nullptr, MS_BIND, nullptr);
+                 : ::mount(fd_path(null_dev.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr);
     if (rc < 0) return fail_errno("mask " + p);
   }
   // Before readonlyPaths: /proc/sys is usually one of them.

@@ -9,6 +9,8 @@
  *   stat PATH                lstat: type, mode, uid, gid, major, minor, target
  *   ls DIR                   directory entries
  *   remount PATH ro|rw       try a bind remount of PATH (mount-ro PATH = rw try)
+ *   umount PATH              try umount2(PATH, MNT_DETACH)
+ *   mount-proc PATH          try mounting a new procfs at PATH
  *   sleep N | exit N         sleep N seconds / exit with status N
  *   sigwait                  print {"ready":true}, then block until a signal
  *                            (other than URG, CHLD, WINCH) and report it
@@ -18,6 +20,10 @@
  *                            a SIGSYS is caught and reported as "sigsys"
  *   thread-sys CALL          the same call from a second thread, then
  *                            {"thread":{...},"survived":true} from the first
+ *   exe-attack ARG           CVE-2019-5736: find a process with ARG among its
+ *                            arguments, open its /proc/PID/exe (O_PATH) and
+ *                            report; at EOF on stdin, try to reopen that for
+ *                            writing (never writes) and report again
  */
 #include <dirent.h>
 #include <errno.h>
@@ -466,6 +472,20 @@ static int cmd_remount(const char *path, const char *how) {
   return 0;
 }
 
+static int cmd_umount(const char *path) {
+  int rc = umount2(path, MNT_DETACH);
+  int err = errno;
+  open_obj(NULL); j_result(rc, err); close_obj(); finish();
+  return 0;
+}
+
+static int cmd_mount_proc(const char *path) {
+  int rc = mount("proc", path, "proc", 0, NULL);
+  int err = errno;
+  open_obj(NULL); j_result(rc, err); close_obj(); finish();
+  return 0;
+}
+
 static int cmd_sigwait(void) {
   sigset_t all;
   sigfillset(&all);
@@ -592,6 +612,52 @@ static int cmd_thread_sys(const char *spec) {
   return 0;
 }
 
+/* Pid of a process (not us) with `arg` among its arguments, or -1. */
+static int find_process_with_arg(const char *arg) {
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  int found = -1;
+  while (d && found < 0 && (de = readdir(d))) {
+    int pid = atoi(de->d_name);
+    if (pid <= 0 || pid == getpid()) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    size_t len = 0;
+    char *cmd = read_file(path, &len);
+    for (size_t i = 0; cmd && i < len; i += strlen(cmd + i) + 1)
+      if (!strcmp(cmd + i, arg)) found = pid;
+    free(cmd);
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+static int cmd_exe_attack(const char *arg) {
+  int pid = -1;
+  for (int i = 0; i < 1000 && pid < 0; i++) {
+    pid = find_process_with_arg(arg);
+    if (pid < 0) usleep(10000);
+  }
+  char path[64], target[PATH_MAX] = "";
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  int fd = pid > 0 ? open(path, O_PATH | O_CLOEXEC) : -1;
+  int err = errno;
+  ssize_t n = fd >= 0 ? readlink(path, target, sizeof target - 1) : -1;
+  target[n < 0 ? 0 : n] = 0;
+  open_obj(NULL); j_int("pid", pid); j_str("exe", target); j_result(fd < 0 ? -1 : 0, err); close_obj();
+  finish();
+  if (fd < 0) return 0;
+  char buf[64];
+  while (read(0, buf, sizeof buf) > 0) {}
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int w = open(path, O_WRONLY | O_CLOEXEC);
+  err = errno;
+  open_obj(NULL); open_obj("reopen"); j_result(w < 0 ? -1 : 0, err); close_obj(); close_obj();
+  finish();
+  if (w >= 0) close(w);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "report";
   const char *a = argc > 2 ? argv[2] : NULL;
@@ -612,6 +678,9 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "remount")) return cmd_remount(a, b);
   if (!strcmp(cmd, "mount-ro")) return cmd_remount(a, "rw");
   if (!strcmp(cmd, "thread-sys")) return cmd_thread_sys(a);
+  if (!strcmp(cmd, "exe-attack")) return cmd_exe_attack(a);
+  if (!strcmp(cmd, "umount")) return cmd_umount(a);
+  if (!strcmp(cmd, "mount-proc")) return cmd_mount_proc(a);
 usage:
   fprintf(stderr, "probe: bad usage: %s\n", cmd);
   return 2;
