@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 echo "cgroup layout: $(stat -fc %T /sys/fs/cgroup); controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 build/unit-tests --gtest_brief=1 --gtest_filter='Cgroup*'
 exec /usr/bin/python3 -m pytest -q tests/integration/test_resources.py tests/integration/test_lifecycle.py tests/integration/test_pause.py \
-  tests/integration/test_devices.py tests/integration/test_exec.py
+  tests/integration/test_devices.py tests/integration/test_exec.py \
+  tests/integration/test_hardening.py::test_host_block_device_cannot_be_opened
