@@ -283,21 +283,20 @@ def test_proc_and_sys_protections_hold(rt, bundle, template):
 # ---- devices ----
 
 def a_host_block_device():
+    """The host's first disk, or loop0 where there is none (the cgroup v2 VM
+    runs on 9p): the device cgroup decides before any driver is asked."""
     for line in Path("/proc/partitions").read_text().splitlines()[2:]:
         f = line.split()
         if len(f) == 4:
             return int(f[0]), int(f[1]), f[3]
-    return None
+    return 7, 0, "loop0"
 
 
 @pytest.mark.parametrize("template", ["harness", "runtime"])
 def test_host_block_device_cannot_be_opened(rt, bundle, template):
     """Even with CAP_MKNOD (Docker's set has it), a node made for a host disk
     cannot be opened: the device cgroup allows no block device."""
-    dev = a_host_block_device()
-    if dev is None:
-        pytest.skip("no block device on this host")
-    major, minor, name = dev
+    major, minor, name = a_host_block_device()
     if template == "runtime":
         bundle.use_runtime_template()
     else:
