@@ -8,4 +8,5 @@ echo "cgroup layout: $(stat -fc %T /sys/fs/cgroup); controllers: $(cat /sys/fs/c
 build/unit-tests --gtest_brief=1 --gtest_filter='Cgroup*'
 exec /usr/bin/python3 -m pytest -q tests/integration/test_resources.py tests/integration/test_resource_table.py \
   tests/integration/test_update_events.py tests/integration/test_lifecycle.py tests/integration/test_pause.py \
-  tests/integration/test_devices.py tests/integration/test_exec.py tests/integration/test_rootless.py
+  tests/integration/test_devices.py tests/integration/test_exec.py tests/integration/test_rootless.py \
+  tests/integration/test_hardening.py::test_host_block_device_cannot_be_opened

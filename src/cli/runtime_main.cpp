@@ -2,6 +2,7 @@
 // flags, call one operation, print, exit code.
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "linux/sealed_exe.hpp"
 #include "linux/signals.hpp"
 #include "oci/features.hpp"
 #include "oci/spec_json.hpp"
@@ -99,7 +100,7 @@ std::vector<std::string> split_exec_command(int argc, char **argv, std::vector<s
   static const std::set<std::string> exec_values = {"-p", "--process", "--console-socket", "--pid-file",
                                                     "--cwd", "-e", "--env", "-u", "--user",
                                                     "-g", "--additional-gids", "-c", "--cap",
-                                                    "--preserve-fds"};
+                                                    "--preserve-fds", "--apparmor", "--process-label"};
   std::vector<std::string> args(argv, argv + argc);
   size_t i = 1;
   while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
@@ -266,6 +267,8 @@ int main(int argc, char **argv) {
   exec_cmd->add_option("-g,--additional-gids", eo.additional_gids, "additional group id (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   exec_cmd->add_option("-c,--cap", eo.caps, "add a capability (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   exec_cmd->add_flag("--no-new-privs", eo.no_new_privs, "set no_new_privs");
+  exec_cmd->add_option("--apparmor", eo.apparmor, "AppArmor profile for the process");
+  exec_cmd->add_option("--process-label", eo.process_label, "SELinux label for the process");
   exec_cmd->add_option("--preserve-fds", eo.preserve_fds, "pass this many extra fds (from 3 on)");
   exec_cmd->positionals_at_end();
 
@@ -302,6 +305,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   CLI::App *cmd = app.get_subcommands().front();
+  // The commands that put a process into a container run from a read-only
+  // view of this binary (CVE-2019-5736, linux/sealed_exe.hpp).
+  if (cmd == create_cmd || cmd == run_cmd || cmd == exec_cmd) {
+    if (auto s = linuxf::reexec_sealed(argv); !s)
+      log::warn(s.error().message() + "; going on without that protection");
+  }
   Result<> r;
   if (cmd == spec_cmd) {
     std::string path = path_join(spec_bundle, "config.json");

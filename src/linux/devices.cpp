@@ -92,8 +92,16 @@ Result<> setup_dev(int rootfd, const RootfsPlan &plan) {
 
 Result<> mount_console(int slave_fd) {
   ASSIGN_OR_RETURN(UniqueFd root, open_in_root(AT_FDCWD, "/", O_PATH | O_DIRECTORY));
-  ASSIGN_OR_RETURN(UniqueFd t, make_in_root(root.get(), "/dev/console", false));
-  if (::mount(fd_path(slave_fd).c_str(), fd_path(t.get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
+  // Never through a symlink: one planted in a /dev shared with another
+  // container would put the terminal over a file of the container's choice
+  // (a masked /proc file, ...; CVE-2025-52565).
+  auto t = open_in_root_nofollow(root.get(), "/dev/console");
+  if (!t && t.error().code() == ELOOP)
+    return fail_msg("/dev/console in the container is a symlink (or under one): refusing to mount the "
+                    "terminal through it");
+  if (!t && t.error().code() == ENOENT) t = make_in_root(root.get(), "/dev/console", false);
+  if (!t) return fail(t.error());
+  if (::mount(fd_path(slave_fd).c_str(), fd_path(t->get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
     return fail_errno("bind the terminal onto /dev/console");
   return {};
 }

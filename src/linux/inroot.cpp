@@ -17,6 +17,13 @@ Result<UniqueFd> open_in_root(int rootfd, const std::string &path, int flags) {
   return UniqueFd(fd);
 }
 
+Result<UniqueFd> open_in_root_nofollow(int rootfd, const std::string &path, int flags) {
+  int fd = sys::openat2(rootfd, path.c_str(), uint64_t(flags | O_CLOEXEC), 0,
+                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+  if (fd < 0) return fail_errno("open " + path + " in the container rootfs without following symlinks");
+  return UniqueFd(fd);
+}
+
 static std::string parent_of(const std::string &p) {
   auto s = p.find_last_not_of('/');
   if (s == std::string::npos) return "/";

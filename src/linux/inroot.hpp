@@ -16,6 +16,10 @@ namespace berth::linuxf {
 
 // O_PATH fd of path (absolute or relative, taken inside rootfd).
 Result<UniqueFd> open_in_root(int rootfd, const std::string &path, int flags = O_PATH);
+// The same without following any symlink on the way (ELOOP if one is met):
+// for files the runtime relies on that the container could have swapped
+// (/dev/null for masks, /dev/console; CVE-2025-31133, CVE-2025-52565).
+Result<UniqueFd> open_in_root_nofollow(int rootfd, const std::string &path, int flags = O_PATH);
 
 // Like open_in_root, creating what is missing: parent directories, and the
 // last component as a directory (dir) or an empty file.

@@ -5,6 +5,7 @@
 #include "linux/devices.hpp"
 #include "linux/inroot.hpp"
 #include "linux/idmap.hpp"
+#include "linux/lsm.hpp"
 #include "linux/mounts.hpp"
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +47,7 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle)
     p.masked_paths = l.masked_paths;
     p.readonly_paths = l.readonly_paths;
     p.sysctl = l.sysctl;
+    p.mount_label = l.mount_label;
   }
   for (size_t i = 0; i < spec.mounts.size(); i++) {
     const auto &m = spec.mounts[i];
@@ -68,6 +71,13 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec &spec, const std::string &bundle)
     if ((e.o.idmap) && !e.is_bind)
       return fail_msg(field + ".options: idmap is only supported on bind mounts (" + m.destination + ")");
     if (m.destination == "/dev" && e.is_bind) p.setup_dev = false;
+    // As runc: the filesystems made for the container carry linux.mountLabel;
+    // proc, sysfs, mqueue and cgroup take no context option.
+    static const char *const kUnlabeled[] = {"proc", "sysfs", "mqueue", "cgroup", "cgroup2"};
+    bool labeled = !e.is_bind;
+    for (const char *t : kUnlabeled)
+      if (m.type == t) labeled = false;
+    if (labeled) e.o.data = with_mount_label(e.o.data, p.mount_label);
     p.mounts.push_back(std::move(e));
   }
   return p;
@@ -162,10 +172,30 @@ Result<> enter_rootfs(const RootfsPlan &plan) {
   return {};
 }
 
+namespace {
+
+// The container's /dev/null, checked to be the null device: a /dev shared
+// with another container (a volume bound at /dev) could make it a symlink to,
+// say, /proc/sys/kernel/core_pattern, and a "mask" bound from it would then
+// expose that file instead of hiding the masked one (CVE-2025-31133).
+Result<UniqueFd> open_null_device(int root) {
+  auto fd = open_in_root_nofollow(root, "/dev/null");
+  if (!fd) return fail(fd.error().with("linux.maskedPaths: the null device to mask files with"));
+  struct stat st;
+  if (::fstat(fd->get(), &st) < 0) return fail_errno("linux.maskedPaths: stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    return fail_msg("linux.maskedPaths: /dev/null in the container is not the null device (1:3): "
+                    "refusing to mask files with it");
+  return fd;
+}
+
+} // namespace
+
 Result<> finish_rootfs(const RootfsPlan &plan) {
   int rfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0) return fail_errno("open /");
   UniqueFd root(rfd);
+  UniqueFd null_dev; // what masks files, once checked to be the null device
   for (const auto &p : plan.masked_paths) {
     auto t = open_in_root(root.get(), p);
     if (!t) {
@@ -175,9 +205,13 @@ Result<> finish_rootfs(const RootfsPlan &plan) {
     struct stat st;
     if (::fstat(t->get(), &st) < 0) return fail_errno("stat masked path " + p);
     std::string tp = fd_path(t->get());
+    if (!S_ISDIR(st.st_mode) && !null_dev) {
+      ASSIGN_OR_RETURN(null_dev, open_null_device(root.get()));
+    }
     int rc = S_ISDIR(st.st_mode)
-                 ? ::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY, nullptr)
-                 : ::mount("/dev/null", tp.c_str(), nullptr, MS_BIND, nullptr);
+                 ? ::mount("tmpfs", tp.c_str(), "tmpfs", MS_RDONLY,
+                           plan.mount_label.empty() ? nullptr : with_mount_label("", plan.mount_label).c_str())
+                 : ::mount(fd_path(null_dev.get()).c_str(), tp.c_str(), nullptr, MS_BIND, nullptr);
     if (rc < 0) return fail_errno("mask " + p);
   }
   // Before readonlyPaths: /proc/sys is usually one of them.

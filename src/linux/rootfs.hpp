@@ -35,6 +35,7 @@ struct RootfsPlan {
   std::vector<oci::Device> devices;
   std::vector<std::string> masked_paths, readonly_paths;
   std::map<std::string, std::string> sysctl;
+  std::string mount_label; // linux.mountLabel (SELinux context of the mounts made)
 };
 
 // Parent side: validates mounts and devices, resolves bind sources.

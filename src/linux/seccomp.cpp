@@ -244,9 +244,12 @@ Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp &cfg, std::vector<std
 
     for (size_t j = 0; j < sc.names.size(); ++j) {
       const std::string &name = sc.names[j];
-      // As runc: the runtime writes to its sync socket after loading.
-      if (action == SCMP_ACT_NOTIFY && name == "write")
-        return fail_msg(idx(field + ".names", j) + ": SCMP_ACT_NOTIFY cannot be used for write");
+      // The runtime passes the listener up its sync socket after loading
+      // (sendmsg), and reports errors with write: a notification there would
+      // wait for an agent that has not got the listener yet.
+      if (action == SCMP_ACT_NOTIFY && (name == "write" || name == "sendmsg"))
+        return fail_msg(idx(field + ".names", j) + ": SCMP_ACT_NOTIFY cannot be used for " + name +
+                        ": the runtime needs it to hand the listener to the agent");
       const int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
         warnings.push_back(idx(field + ".names", j) + ": syscall " + q(name) +

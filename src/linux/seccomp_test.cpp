@@ -3,10 +3,14 @@
 #include "linux/capabilities.hpp"
 
 #include "linux/in_child_test.hpp"
+#include "oci/default_seccomp.hpp"
 
 #include <gtest/gtest.h>
 
 #include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -322,7 +326,11 @@ TEST(Seccomp, ErrorsNameTheField) {
   EXPECT_EQ(with([](oci::Seccomp &c) { c.flags = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_FOO"}; }),
             "linux.seccomp.flags[1]: unknown flag \"SECCOMP_FILTER_FLAG_FOO\"");
   EXPECT_EQ(with([](oci::Seccomp &c) { c.syscalls.push_back(rule({"read", "write"}, "SCMP_ACT_NOTIFY")); }),
-            "linux.seccomp.syscalls[4].names[1]: SCMP_ACT_NOTIFY cannot be used for write");
+            "linux.seccomp.syscalls[4].names[1]: SCMP_ACT_NOTIFY cannot be used for write: the runtime "
+            "needs it to hand the listener to the agent");
+  EXPECT_EQ(with([](oci::Seccomp &c) { c.syscalls.push_back(rule({"sendmsg"}, "SCMP_ACT_NOTIFY")); }),
+            "linux.seccomp.syscalls[4].names[0]: SCMP_ACT_NOTIFY cannot be used for sendmsg: the runtime "
+            "needs it to hand the listener to the agent");
 }
 
 TEST(Seccomp, AllActionsCompile) {
@@ -343,4 +351,37 @@ TEST(Seccomp, EmptyProgramIsRefused) {
   auto r = load_seccomp(CompiledSeccomp{});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message(), "load seccomp filter: empty program");
+}
+
+TEST(Seccomp, DefaultProfileInForce) {
+  // `berth-runtime spec`'s profile for Docker's capability set, loaded for real.
+  oci::SeccompTarget t;
+  t.capabilities = {"CAP_CHOWN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_SYS_CHROOT"};
+  t.arch = oci::native_seccomp_arch();
+  std::vector<std::string> warnings;
+  auto c = compile_seccomp(oci::default_seccomp(t), warnings);
+  ASSERT_TRUE(c) << c.error().message();
+  for (auto &w : warnings) ADD_FAILURE() << "warning: " << w; // libseccomp knows every name
+  auto ch = in_child([&](std::string &out) {
+    if (int rc = load(*c, out)) return rc;
+    if (!denied(::mount("none", "/tmp", "tmpfs", 0, nullptr), EPERM)) return out = "mount", 1;
+    if (!denied(::unshare(CLONE_NEWNS), EPERM)) return out = "unshare", 2;
+    if (!denied(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr), EPERM)) return out = "keyctl", 3;
+    if (!denied(syscall(SYS_clone3, nullptr, 0), ENOSYS)) return out = "clone3", 4;
+    if (!denied(syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */), EPERM))
+      return out = "personality", 5;
+    if (syscall(SYS_personality, 0xffffffff) < 0) return out = "personality query", 6;
+    // fork is clone without namespace flags; a namespace flag is refused.
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    if (p < 0) return out = "fork", 7;
+    waitpid(p, nullptr, 0);
+    const long r = syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
+    if (r == 0) _exit(0);
+    if (r > 0) waitpid(pid_t(r), nullptr, 0);
+    if (!denied(r, EPERM)) return out = "clone NEWUTS", 8;
+    if (chroot("/") != 0) return out = "chroot", 9;
+    return 0;
+  });
+  EXPECT_TRUE(ch.ok()) << ch.out;
 }

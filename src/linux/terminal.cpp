@@ -1,7 +1,9 @@
 #include "linux/terminal.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,6 +15,10 @@ Result<Pty> open_pty() {
   int m = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (m < 0) return fail_errno("open /dev/ptmx in the container");
   Pty p{UniqueFd(m), {}};
+  // The container's own devpts, not whatever a swapped /dev/ptmx names.
+  struct statfs fs {};
+  if (::fstatfs(m, &fs) < 0 || fs.f_type != DEVPTS_SUPER_MAGIC)
+    return fail_msg("/dev/ptmx in the container is not a devpts ptmx: refusing to use it for the terminal");
   if (::unlockpt(m) < 0) return fail_errno("unlock the pty");
   int s = ::ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (s < 0) return fail_errno("open the pty slave");

@@ -1,12 +1,17 @@
 // default_spec_json: what `berth-runtime spec` writes. The structure follows
 // `runc spec` (and `runc spec --rootless`), so that tools and tutorials that
-// edit runc's template work on ours.
+// edit runc's template work on ours; the security settings are Docker's
+// defaults: its capability set and its seccomp profile (default_seccomp.cpp).
+#include "oci/default_seccomp.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/state.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 namespace berth::oci {
 
@@ -25,10 +30,29 @@ ojson id_map(unsigned host_id) {
   return ojson::array({{{"containerID", 0}, {"hostID", host_id}, {"size", 1}}});
 }
 
+// Docker's default capability set (runc's template has only the last three).
+const std::vector<std::string> kDefaultCaps = {
+    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",   "CAP_AUDIT_WRITE"};
+
+// The seccomp profile resolved for those capabilities, this architecture and
+// the running kernel.
+ojson default_seccomp_json() {
+  SeccompTarget t;
+  t.capabilities = kDefaultCaps;
+  t.arch = native_seccomp_arch();
+  struct utsname u {};
+  if (::uname(&u) == 0 && std::sscanf(u.release, "%u.%u", &t.kernel_major, &t.kernel_minor) != 2)
+    t.kernel_major = t.kernel_minor = 0;
+  return seccomp_to_json(default_seccomp(t));
+}
+
 } // namespace
 
 std::string default_spec_json(bool rootless) {
-  const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  const std::vector<std::string> &caps = kDefaultCaps;
   ojson process = {
       {"terminal", true},
       {"user", {{"uid", 0}, {"gid", 0}}},
@@ -83,6 +107,7 @@ std::string default_spec_json(bool rootless) {
                           "/sys/devices/virtual/powercap"};
   linux["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                             "/proc/sysrq-trigger"};
+  linux["seccomp"] = default_seccomp_json();
 
   ojson spec = {
       {"ociVersion", kSpecVersion},

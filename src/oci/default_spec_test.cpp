@@ -19,7 +19,7 @@ TEST(DefaultSpec, ParsesBackLikeRuncSpec) {
   EXPECT_EQ(r->process->args, std::vector<std::string>{"sh"});
   EXPECT_EQ(r->process->cwd, "/");
   EXPECT_EQ(r->process->env.size(), 2u);
-  EXPECT_EQ(r->process->capabilities->bounding.size(), 3u);
+  EXPECT_EQ(r->process->capabilities->bounding.size(), 14u); // Docker's set
   EXPECT_TRUE(r->process->capabilities->ambient.empty());
   EXPECT_TRUE(r->process->capabilities->inheritable.empty());
   EXPECT_EQ(r->process->rlimits.at(0).type, "RLIMIT_NOFILE");

@@ -54,9 +54,11 @@ ojson seccomp() {
   static const char *const known_flags[] = {
       "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
       "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
-  // WAIT_KILLABLE_RECV needs libseccomp 2.6.
+  // The filter is loaded with seccomp(2) itself, not libseccomp: every flag
+  // the kernel has (WAIT_KILLABLE_RECV: Linux 5.19) is passed on.
   static const char *const supported_flags[] = {
-      "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
+      "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+      "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
   return {{"enabled", true},           {"actions", list(actions)},
           {"operators", list(operators)}, {"archs", list(archs)},
           {"knownFlags", list(known_flags)}, {"supportedFlags", list(supported_flags)}};
@@ -75,8 +77,9 @@ std::string features_json() {
       {"cgroup",
        {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
       {"seccomp", seccomp()},
-      {"apparmor", {{"enabled", false}}},
-      {"selinux", {{"enabled", false}}},
+      // Compiled in (linux/lsm.cpp); whether the host has them is another matter.
+      {"apparmor", {{"enabled", true}}},
+      {"selinux", {{"enabled", true}}},
       {"intelRdt", {{"enabled", false}}},
       {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
   };

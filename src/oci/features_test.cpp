@@ -36,8 +36,8 @@ TEST(Features, DocumentHasExpectedKeys) {
   EXPECT_TRUE(has(l["seccomp"]["archs"], "SCMP_ARCH_X86_64"));
   EXPECT_TRUE(has(l["seccomp"]["archs"], "SCMP_ARCH_AARCH64"));
   EXPECT_FALSE(l["seccomp"]["supportedFlags"].empty());
-  EXPECT_EQ(l["apparmor"]["enabled"], false);
-  EXPECT_EQ(l["selinux"]["enabled"], false);
+  EXPECT_EQ(l["apparmor"]["enabled"], true);
+  EXPECT_EQ(l["selinux"]["enabled"], true);
   EXPECT_EQ(l["intelRdt"]["enabled"], false);
   EXPECT_EQ(l["mountExtensions"]["idmap"]["enabled"], true);
   EXPECT_EQ(f["annotations"]["io.github.berth.runtime.version"], "0.1.0");

@@ -20,6 +20,16 @@ std::string state_to_json(const State &s, bool pretty) {
   return pretty ? j.dump(2) : j.dump();
 }
 
+std::string container_process_state_json(const State &s, int pid, const std::string &metadata) {
+  json j = json::object();
+  j["ociVersion"] = kSpecVersion;
+  j["fds"] = json::array({"seccompFd"});
+  j["pid"] = pid;
+  if (!metadata.empty()) j["metadata"] = metadata;
+  j["state"] = json::parse(state_to_json(s, false));
+  return j.dump();
+}
+
 Result<State> parse_state(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail_msg("parse state: not a JSON object");

@@ -25,6 +25,12 @@ struct State {
 };
 
 std::string state_to_json(const State &s, bool pretty = true);
+
+// The container process state (config-linux.md) sent to a seccomp agent at
+// linux.seccomp.listenerPath along with the notify fd: {"ociVersion",
+// "fds":["seccompFd"], "pid", "metadata" (when set), "state"}. pid is the
+// process the filter is in, as the runtime sees it.
+std::string container_process_state_json(const State &s, int pid, const std::string &metadata);
 Result<State> parse_state(std::string_view json);
 
 } // namespace berth::oci

@@ -1,6 +1,7 @@
 #include "runtime/container_plan.hpp"
 
 #include "linux/idmap.hpp"
+#include "linux/lsm.hpp"
 #include "linux/namespaces.hpp"
 
 #include <algorithm>
@@ -56,8 +57,6 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
   if (!l.net_devices.empty()) return fail_msg("linux.netDevices: moving network devices is not supported yet");
   if (l.intel_rdt) return fail_msg("linux.intelRdt: Intel RDT is not supported (no resctrl support)");
   if (l.memory_policy) return fail_msg("linux.memoryPolicy: NUMA memory policies are not supported yet");
-  if (l.seccomp && !l.seccomp->listener_path.empty())
-    return fail_msg("linux.seccomp.listenerPath: seccomp notify listeners are not supported yet");
 
   const oci::Namespace *mnt = spec.find_namespace("mount");
   if (!mnt || !mnt->path.empty())
@@ -114,6 +113,7 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
     p.domainname = spec.domainname;
   }
   TRY(check_sysctl(spec));
+  TRY(linuxf::check_mount_label(l.mount_label, linuxf::host_lsm()));
   ASSIGN_OR_RETURN(p.rootfs, linuxf::plan_rootfs(spec, bundle));
   p.rootfs.no_pivot = no_pivot;
   p.rootfs.cgroupns = spec.find_namespace("cgroup") != nullptr;

@@ -13,6 +13,7 @@
 #include "runtime/devices_policy.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/relay.hpp"
+#include "runtime/seccomp_agent.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/sync.hpp"
 
@@ -343,7 +344,23 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
     if (auto r = run_hooks(sp.hooks->create_runtime, "createRuntime", state_json); !r) return ctx_err(r.error());
   }
   if (auto r = sync_send(parent_sock.get(), SyncMsg::HooksDone, state_json); !r) return ctx_err(r.error());
-  if (auto r = sync_expect(parent_sock.get(), SyncMsg::Ready, "create"); !r) return ctx_err(r.error());
+  {
+    // SeccompFd first when the filter has a notify listener (init loads it
+    // before Ready for us to hand it on).
+    auto ready = sync_recv(parent_sock.get());
+    if (!ready) return ctx_err(ready.error());
+    if (ready->type == SyncMsg::SeccompFd) {
+      if (auto r = relay_seccomp_fd(parent_sock.get(), *ready, lin.seccomp ? &*lin.seccomp : nullptr, rec.oci, pid);
+          !r)
+        return ctx_err(r.error());
+      ready = sync_recv(parent_sock.get());
+      if (!ready) return ctx_err(ready.error());
+    }
+    if (ready->type == SyncMsg::Error) return ctx_err(Error(ready->err, ready->payload));
+    if (ready->type != SyncMsg::Ready)
+      return ctx_err(Error::msg("unexpected message " + std::to_string(uint32_t(ready->type)) +
+                                " from container init"));
+  }
 
   Created out;
   out.pid = pid;

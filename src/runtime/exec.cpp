@@ -9,6 +9,7 @@
 #include "runtime/process_plan.hpp"
 #include "runtime/relay.hpp"
 #include "runtime/runtime.hpp"
+#include "runtime/seccomp_agent.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/sync.hpp"
 
@@ -90,6 +91,8 @@ Result<oci::Process> exec_process_spec(const ExecOptions &o, const oci::Spec &sp
     }
   }
   if (o.no_new_privs) p.no_new_privileges = true;
+  if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
+  if (!o.process_label.empty()) p.selinux_label = o.process_label;
   return p;
 }
 
@@ -104,6 +107,7 @@ Result<oci::Process> exec_process_spec(const ExecOptions &o, const oci::Spec &sp
   // with the child's exec).
   size_t bad = 0;
   if (int e = cgroups::join_self(cg, &bad)) die(Error(e, "join cgroup " + cg.paths[bad]));
+  if (auto r = open_lsm_attr_dir(plan); !r) die(r.error());
   if (join_flags && ::setns(init_pidfd, join_flags) < 0) die(Error::last("join the container's namespaces"));
   if (userns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
     die(Error::last("become root in the container's user namespace"));
@@ -120,9 +124,17 @@ Result<oci::Process> exec_process_spec(const ExecOptions &o, const oci::Spec &sp
   if (!path) die(path.error());
   auto l = apply_process(plan);
   if (!l) die(l.error());
+  int notify_fd = *l; // loaded by apply_process without no_new_privs
   if (plan.seccomp && plan.no_new_privs) {
     auto s = linuxf::load_seccomp(*plan.seccomp);
     if (!s) die(s.error());
+    notify_fd = *s;
+  }
+  if (notify_fd >= 0) {
+    // The parent hands the listener to the agent; then we may exec.
+    if (auto r = sync_send_fd(sync, SyncMsg::SeccompFd, notify_fd); !r) die(r.error());
+    ::close(notify_fd);
+    if (!sync_expect(sync, SyncMsg::SeccompDone, "exec")) ::_exit(1);
   }
   sigset_t none;
   sigemptyset(&none);
@@ -206,6 +218,17 @@ Result<int> exec(const GlobalOptions &g, const ExecOptions &o) {
   };
   // Success is the sync socket closing on execve (it is close-on-exec).
   auto msg = sync_recv(parent_sock.get());
+  if (msg && msg->type == SyncMsg::SeccompFd) {
+    oci::State st = rec.oci;
+    st.status = "running";
+    if (auto r = relay_seccomp_fd(parent_sock.get(), *msg, lin && lin->seccomp ? &*lin->seccomp : nullptr, st,
+                                  pid);
+        !r) {
+      reap();
+      return fail(std::move(r).error().with("exec in container " + o.id));
+    }
+    msg = sync_recv(parent_sock.get());
+  }
   if (msg) {
     reap();
     if (msg->type == SyncMsg::Error) return fail(Error(msg->err, msg->payload).with("exec in container " + o.id));

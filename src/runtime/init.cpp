@@ -144,6 +144,7 @@ void join_userns_and_fork(ContainerPlan &plan) {
   if (!go || go->type != SyncMsg::Go) ::_exit(1);
   if (plan.join_userns) join_userns_and_fork(plan);
   auto &pp = plan.process;
+  if (auto r = open_lsm_attr_dir(pp); !r) die(plan, r.error());
 
   if (pp.cpus_initial) ::sched_setaffinity(0, sizeof(cpu_set_t), &*pp.cpus_initial);
   if (auto r = enter_namespaces(plan); !r) die(plan, r.error());
@@ -176,6 +177,22 @@ void join_userns_and_fork(ContainerPlan &plan) {
   if (!path) die(plan, path.error());
   auto listener = apply_process(pp);
   if (!listener) die(plan, listener.error());
+  // With SCMP_ACT_NOTIFY rules the filter goes in now, while the runtime is
+  // here to hand the listener to the agent (without no_new_privs,
+  // apply_process has loaded it already); otherwise last, before execve.
+  bool seccomp_loaded = pp.seccomp && !pp.no_new_privs;
+  int notify_fd = *listener;
+  if (pp.seccomp && pp.no_new_privs && pp.seccomp->uses_notify) {
+    auto l = linuxf::load_seccomp(*pp.seccomp);
+    if (!l) die(plan, l.error());
+    notify_fd = *l;
+    seccomp_loaded = true;
+  }
+  if (notify_fd >= 0) {
+    if (auto r = sync_send_fd(plan.sync_fd, SyncMsg::SeccompFd, notify_fd); !r) die(plan, r.error());
+    ::close(notify_fd);
+    if (!sync_expect(plan.sync_fd, SyncMsg::SeccompDone, "create")) ::_exit(1);
+  }
 
   // Outlive the runtime from now on: cleared before Ready, since the parent
   // may exit as soon as it reads it.
@@ -203,7 +220,7 @@ void join_userns_and_fork(ContainerPlan &plan) {
   }
   if (::write(w, "0", 1) != 1) ::_exit(1);
   ::close(w);
-  if (pp.seccomp && pp.no_new_privs) {
+  if (pp.seccomp && !seccomp_loaded) {
     auto l = linuxf::load_seccomp(*pp.seccomp);
     if (!l) {
       std::fprintf(stderr, "berth-runtime: load seccomp filter: %s\n", l.error().message().c_str());

@@ -117,6 +117,10 @@ Result<> start_locked(ContainerDir &dir, Record &rec) {
   if (n == 0) return fail_msg("start container " + id + ": its init exited before start");
   if (n != 1 || answer[0] != '0') {
     ::unlinkat(dir.fd(), "exec.fifo", 0);
+    // The init exits right after telling us why: the container is stopped
+    // by the time start reports the failure.
+    struct pollfd p = {pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {}
     return fail_msg("start container " + id + ": " + std::string(answer, size_t(n)));
   }
   ::unlinkat(dir.fd(), "exec.fifo", 0);

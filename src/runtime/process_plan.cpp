@@ -51,7 +51,12 @@ Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci:
   }
   if (seccomp) {
     ASSIGN_OR_RETURN(pl.seccomp, linuxf::compile_seccomp(*seccomp, warnings));
+    // As runc: the listener must go somewhere, or every notified call hangs.
+    if (pl.seccomp->uses_notify && seccomp->listener_path.empty())
+      return fail_msg("linux.seccomp.listenerPath: required by the SCMP_ACT_NOTIFY rules, to hand the "
+                      "notify fd to a seccomp agent");
   }
+  ASSIGN_OR_RETURN(pl.lsm, linuxf::plan_lsm(p, linuxf::host_lsm()));
   pl.terminal = p.terminal;
   pl.console_size = p.console_size;
   for (auto &w : warnings) log::warn(w);
@@ -167,8 +172,16 @@ Result<int> apply_process(const ProcessPlan &p) {
     ASSIGN_OR_RETURN(listener, linuxf::load_seccomp(*p.seccomp));
   }
   TRY(switch_user(p));
+  TRY(linuxf::apply_lsm(p.lsm, p.lsm_attr_dir));
   // With no_new_privs the filter is loaded by the caller, last before execve.
   return listener;
+}
+
+Result<> open_lsm_attr_dir(ProcessPlan &p) {
+  if (p.lsm.apparmor_exec.empty() && p.lsm.selinux_exec.empty()) return {};
+  p.lsm_attr_dir = ::open("/proc/thread-self/attr", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (p.lsm_attr_dir < 0) return fail_errno("open /proc/thread-self/attr");
+  return {};
 }
 
 Error exec_process(const ProcessPlan &p, const std::string &path) {

@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "linux/capabilities.hpp"
+#include "linux/lsm.hpp"
 #include "linux/rlimits.hpp"
 #include "linux/sched.hpp"
 #include "linux/seccomp.hpp"
@@ -33,20 +34,27 @@ struct ProcessPlan {
   long personality = -1;
   std::optional<cpu_set_t> cpus_initial, cpus_final;
   std::optional<linuxf::CompiledSeccomp> seccomp;
+  linuxf::LsmPlan lsm;
+  // The child's /proc/thread-self/attr, opened while the host's /proc is at
+  // hand, when lsm asks for something (-1 otherwise).
+  int lsm_attr_dir = -1;
   bool terminal = false;
   std::optional<oci::ConsoleSize> console_size;
   int preserve_fds = 0;
 };
 
-// Resolves names, compiles seccomp; warnings (skipped capabilities, syscalls)
-// go to the log.
+// Resolves names, compiles seccomp, checks the LSM fields against this host;
+// warnings (skipped capabilities, syscalls) go to the log.
 Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci::Seccomp> &seccomp,
                                  const std::optional<oci::Personality> &pers);
 
 // Child side, after the rootfs is in place and the terminal attached:
-// cwd, limits, scheduling, user, capabilities, no_new_privs, seccomp. Returns
-// the seccomp listener fd (NOTIFY) or -1.
+// cwd, limits, scheduling, user, capabilities, LSM exec attributes,
+// no_new_privs, seccomp. Returns the seccomp listener fd (NOTIFY) or -1.
 Result<int> apply_process(const ProcessPlan &p);
+
+// Child side, early: opens lsm_attr_dir when the plan needs it.
+Result<> open_lsm_attr_dir(ProcessPlan &p);
 
 // Adds HOME from the container's /etc/passwd (or "/") when env has none, as
 // runc does. Call inside the container's root.

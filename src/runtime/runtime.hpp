@@ -52,6 +52,7 @@ struct ExecOptions {
   std::string id, process_file, console_socket, pid_file, cwd;
   std::vector<std::string> args, env, caps;
   std::string user; // UID[:GID]
+  std::string apparmor, process_label; // --apparmor, --process-label
   std::vector<unsigned> additional_gids;
   bool detach = false, tty = false, no_new_privs = false;
   int preserve_fds = 0;

@@ -29,18 +29,55 @@ Result<> sync_send(int fd, SyncMsg type, std::string_view payload, int err) {
   return {};
 }
 
+Result<> sync_send_fd(int sock, SyncMsg type, int fd) {
+  Header h{uint32_t(type), 0};
+  struct iovec iov = {&h, sizeof h};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return fail_errno("sync with container init: pass a file descriptor");
+  return {};
+}
+
 Result<SyncPacket> sync_recv(int fd) {
   std::vector<char> buf(sizeof(Header) + kMaxPayload);
+  struct iovec iov = {buf.data(), buf.size()};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
   ssize_t n;
-  do n = ::recv(fd, buf.data(), buf.size(), 0);
+  do n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
+  UniqueFd passed;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(sizeof(int)))
+      continue;
+    int got;
+    std::memcpy(&got, CMSG_DATA(c), sizeof got);
+    passed.reset(got);
+  }
   // A peer that died with unread data gives ECONNRESET rather than EOF.
   if (n == 0 || (n < 0 && errno == ECONNRESET)) return fail_sys(EPIPE, "sync with container init: it exited");
   if (n < 0) return fail_errno("sync with container init");
   if (size_t(n) < sizeof(Header)) return fail_msg("sync with container init: short message");
   Header h;
   std::memcpy(&h, buf.data(), sizeof h);
-  return SyncPacket{SyncMsg(h.type), h.err, std::string(buf.data() + sizeof h, size_t(n) - sizeof h)};
+  return SyncPacket{SyncMsg(h.type), h.err, std::string(buf.data() + sizeof h, size_t(n) - sizeof h),
+                    std::move(passed)};
 }
 
 Result<SyncPacket> sync_expect(int fd, SyncMsg want, const std::string &what) {

@@ -30,6 +30,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n"
 GROUP = "root:x:0:\nuser:x:1000:\n"
+RUNC_CAPS = ("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE")
 
 
 def pytest_configure(config):
@@ -110,10 +111,31 @@ class Bundle:
         copy_rootfs(template_rootfs(), self.rootfs)
         rt("spec", "--bundle", str(self.path))
         self.cfg = json.loads((self.path / "config.json").read_text())
+        # Every test starts from runc's template, whichever runtime wrote it:
+        # its three capabilities and no seccomp profile. (berth's template has
+        # Docker's capabilities and seccomp profile: test_default_profile.py.)
+        self.cfg["process"]["capabilities"] = {
+            k: list(RUNC_CAPS) for k in ("bounding", "effective", "permitted")}
+        self.cfg["linux"].pop("seccomp", None)
         self.cfg["process"]["terminal"] = False
         self.cfg["process"]["args"] = ["/probe"]
         self.cfg["linux"]["cgroupsPath"] = "/" + cgroup
         self.write()
+
+    def use_runtime_template(self):
+        """config.json back to the runtime's own `spec` output (its
+        capabilities and seccomp profile), with the harness's process,
+        terminal and cgroup settings."""
+        d = self.path / "template"
+        d.mkdir(exist_ok=True)
+        (d / "config.json").unlink(missing_ok=True)
+        self.rt("spec", "--bundle", str(d))
+        cfg = json.loads((d / "config.json").read_text())
+        cfg["process"]["terminal"] = False
+        cfg["process"]["args"] = self.cfg["process"]["args"]
+        cfg["linux"]["cgroupsPath"] = self.cfg["linux"]["cgroupsPath"]
+        self.write(cfg)
+        return self
 
     def write(self, cfg=None):
         if cfg is not None:

@@ -9,9 +9,21 @@
  *   stat PATH                lstat: type, mode, uid, gid, major, minor, target
  *   ls DIR                   directory entries
  *   remount PATH ro|rw       try a bind remount of PATH (mount-ro PATH = rw try)
+ *   umount PATH              try umount2(PATH, MNT_DETACH)
+ *   mount-proc PATH          try mounting a new procfs at PATH
  *   sleep N | exit N         sleep N seconds / exit with status N
  *   sigwait                  print {"ready":true}, then block until a signal
  *                            (other than URG, CHLD, WINCH) and report it
+ *   sys CALL...              make raw syscalls; CALL is NAME or NAME,ARG0,ARG1...
+ *                            (numbers, 0x.. too), NAME from the table below or
+ *                            a number. {"results":[{"name","ret","errno"}...]};
+ *                            a SIGSYS is caught and reported as "sigsys"
+ *   thread-sys CALL          the same call from a second thread, then
+ *                            {"thread":{...},"survived":true} from the first
+ *   exe-attack ARG           CVE-2019-5736: find a process with ARG among its
+ *                            arguments, open its /proc/PID/exe (O_PATH) and
+ *                            report; at EOF on stdin, try to reopen that for
+ *                            writing (never writes) and report again
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -459,6 +472,20 @@ static int cmd_remount(const char *path, const char *how) {
   return 0;
 }
 
+static int cmd_umount(const char *path) {
+  int rc = umount2(path, MNT_DETACH);
+  int err = errno;
+  open_obj(NULL); j_result(rc, err); close_obj(); finish();
+  return 0;
+}
+
+static int cmd_mount_proc(const char *path) {
+  int rc = mount("proc", path, "proc", 0, NULL);
+  int err = errno;
+  open_obj(NULL); j_result(rc, err); close_obj(); finish();
+  return 0;
+}
+
 static int cmd_sigwait(void) {
   sigset_t all;
   sigfillset(&all);
@@ -479,6 +506,158 @@ static int cmd_sigwait(void) {
   return 0;
 }
 
+/* ---- raw syscalls (seccomp tests) ---- */
+
+static const struct { const char *name; long nr; } syscalls[] = {
+    {"getppid", SYS_getppid}, {"getpid", SYS_getpid}, {"getpgrp", SYS_getpgrp},
+    {"getuid", SYS_getuid}, {"unshare", SYS_unshare}, {"mount", SYS_mount},
+    {"umount2", SYS_umount2}, {"keyctl", SYS_keyctl}, {"add_key", SYS_add_key},
+    {"clone3", SYS_clone3}, {"personality", SYS_personality}, {"ptrace", SYS_ptrace},
+    {"mkdirat", SYS_mkdirat}, {"acct", SYS_acct}, {"sethostname", SYS_sethostname},
+    {"setns", SYS_setns}, {"chroot", SYS_chroot}, {"uname", SYS_uname},
+    {"socket", SYS_socket}, {"bpf", SYS_bpf}, {"reboot", SYS_reboot},
+};
+
+static volatile sig_atomic_t sigsys_seen, sigsys_code, sigsys_nr, sigsys_data;
+
+static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
+  (void)sig; (void)ctx;
+  sigsys_seen = 1;
+  sigsys_code = si->si_code;
+  sigsys_nr = si->si_syscall;
+  sigsys_data = si->si_errno; /* SECCOMP_RET_DATA of the TRAP action */
+}
+
+struct sys_result { char name[64]; long nr, ret; int err, sig, code, sys_nr, data; };
+
+/* Makes one raw syscall as SPEC says; prints nothing (a thread may die in it). */
+static void call_sys(const char *spec, struct sys_result *r) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", spec);
+  char *save = NULL, *name = strtok_r(buf, ",", &save);
+  snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+  r->nr = -1;
+  for (size_t i = 0; name && i < sizeof syscalls / sizeof syscalls[0]; i++)
+    if (!strcmp(name, syscalls[i].name)) r->nr = syscalls[i].nr;
+  if (r->nr < 0 && name) r->nr = strtol(name, NULL, 0);
+  unsigned long a[6] = {0};
+  for (int i = 0; i < 6; i++) {
+    char *t = strtok_r(NULL, ",", &save);
+    if (!t) break;
+    a[i] = strtoull(t, NULL, 0);
+  }
+  sigsys_seen = 0;
+  errno = 0;
+  r->ret = syscall(r->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  r->err = r->ret == -1 ? errno : 0;
+  r->sig = sigsys_seen;
+  r->code = sigsys_code;
+  r->sys_nr = sigsys_nr;
+  r->data = sigsys_data;
+}
+
+static void print_sys(const struct sys_result *r) {
+  open_obj(NULL);
+  j_str("name", r->name);
+  j_int("nr", r->nr);
+  j_int("ret", r->ret);
+  j_int("errno", r->err);
+  if (r->sig) {
+    open_obj("sigsys");
+    j_int("code", r->code);
+    j_int("syscall", r->sys_nr);
+    j_int("data", r->data);
+    close_obj();
+  }
+  close_obj();
+}
+
+static int cmd_sys(int n, char **calls) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigsys;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSYS, &sa, NULL);
+  open_obj(NULL);
+  open_arr("results");
+  for (int i = 0; i < n; i++) {
+    struct sys_result r;
+    call_sys(calls[i], &r);
+    print_sys(&r);
+    fflush(stdout); /* what ran before a kill is on record */
+  }
+  close_arr();
+  close_obj();
+  finish();
+  return 0;
+}
+
+static void *sys_thread(void *spec) {
+  struct sys_result r;
+  call_sys(spec, &r);
+  key("thread");
+  print_sys(&r);
+  return NULL;
+}
+
+static int cmd_thread_sys(const char *spec) {
+  pthread_t t;
+  open_obj(NULL);
+  fflush(stdout);
+  if (pthread_create(&t, NULL, sys_thread, (void *)spec) != 0) return 3;
+  pthread_join(t, NULL);
+  j_bool("survived", 1);
+  close_obj();
+  finish();
+  return 0;
+}
+
+/* Pid of a process (not us) with `arg` among its arguments, or -1. */
+static int find_process_with_arg(const char *arg) {
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  int found = -1;
+  while (d && found < 0 && (de = readdir(d))) {
+    int pid = atoi(de->d_name);
+    if (pid <= 0 || pid == getpid()) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    size_t len = 0;
+    char *cmd = read_file(path, &len);
+    for (size_t i = 0; cmd && i < len; i += strlen(cmd + i) + 1)
+      if (!strcmp(cmd + i, arg)) found = pid;
+    free(cmd);
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+static int cmd_exe_attack(const char *arg) {
+  int pid = -1;
+  for (int i = 0; i < 1000 && pid < 0; i++) {
+    pid = find_process_with_arg(arg);
+    if (pid < 0) usleep(10000);
+  }
+  char path[64], target[PATH_MAX] = "";
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  int fd = pid > 0 ? open(path, O_PATH | O_CLOEXEC) : -1;
+  int err = errno;
+  ssize_t n = fd >= 0 ? readlink(path, target, sizeof target - 1) : -1;
+  target[n < 0 ? 0 : n] = 0;
+  open_obj(NULL); j_int("pid", pid); j_str("exe", target); j_result(fd < 0 ? -1 : 0, err); close_obj();
+  finish();
+  if (fd < 0) return 0;
+  char buf[64];
+  while (read(0, buf, sizeof buf) > 0) {}
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int w = open(path, O_WRONLY | O_CLOEXEC);
+  err = errno;
+  open_obj(NULL); open_obj("reopen"); j_result(w < 0 ? -1 : 0, err); close_obj(); close_obj();
+  finish();
+  if (w >= 0) close(w);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "report";
   const char *a = argc > 2 ? argv[2] : NULL;
@@ -488,6 +667,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "sigwait")) return cmd_sigwait();
   if (!strcmp(cmd, "exit")) return a ? atoi(a) : 0;
   if (!strcmp(cmd, "sleep")) { sleep(a ? (unsigned)atoi(a) : 1); return 0; }
+  if (!strcmp(cmd, "sys")) return cmd_sys(argc - 2, argv + 2);
   if (!a) goto usage;
   if (!strcmp(cmd, "open")) return cmd_open(a, b);
   if (!strcmp(cmd, "read")) return cmd_read(a);
@@ -497,6 +677,10 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "ls")) return cmd_ls(a);
   if (!strcmp(cmd, "remount")) return cmd_remount(a, b);
   if (!strcmp(cmd, "mount-ro")) return cmd_remount(a, "rw");
+  if (!strcmp(cmd, "thread-sys")) return cmd_thread_sys(a);
+  if (!strcmp(cmd, "exe-attack")) return cmd_exe_attack(a);
+  if (!strcmp(cmd, "umount")) return cmd_umount(a);
+  if (!strcmp(cmd, "mount-proc")) return cmd_mount_proc(a);
 usage:
   fprintf(stderr, "probe: bad usage: %s\n", cmd);
   return 2;
