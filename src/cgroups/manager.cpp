@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace berth::cgroups {
@@ -43,6 +44,17 @@ Result<> FsManager::make_dirs() {
     h_[i].made = std::max(h_[i].made, *made);
   }
   return {};
+}
+
+void FsManager::predict_create() {
+  for (auto &x : h_) {
+    int missing = 0;
+    struct stat st;
+    for (std::string d = x.dir; d.size() > x.mnt.size() && ::stat(d.c_str(), &st) < 0 && errno == ENOENT;
+         d = parent_dir(d))
+      ++missing;
+    x.made = std::max(x.made, missing);
+  }
 }
 
 void FsManager::undo() {

@@ -192,6 +192,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   rec.oci.created = std::string(log::now_rfc3339(tbuf));
   rec.oci.annotations = sp.annotations;
   rec.creator = ::getpid();
+  (*mgr)->predict_create();
   rec.cgroup = (*mgr)->to_json();
   rec.hooks = hooks_record(sp);
   rec.userns = plan.userns;

@@ -3,6 +3,7 @@ and nothing left behind (the autouse leak check verifies that)."""
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -243,6 +244,23 @@ def test_runtime_killed_mid_create(rt, bundle, kind):
     p.send_signal(signal.SIGKILL)
     p.wait(10)
     kill_pid(int(pidfile.read_text()))  # the hook is ours to stop
+    r = rt("delete", "--force", cid, check=False)
+    assert r.returncode == 0, r.stderr
+    assert rt("state", cid, check=False).returncode == 1
+
+
+@pytest.mark.parametrize("delay_ms", [0, 1, 2, 4, 6, 8, 12, 16, 24, 32, 64])
+def test_runtime_killed_at_any_moment_of_create(rt, bundle, delay_ms):
+    """SIGKILL the runtime some milliseconds into create (wherever it is
+    then: parsing, cgroups, clone, mounts, sync): delete --force leaves
+    nothing (the leak check walks every hierarchy, mounts and processes)."""
+    bundle.probe("sigwait")
+    cid = rt.new_id()
+    out = open(bundle.path / "mid.out", "w")
+    p = rt.popen("create", "--bundle", bundle.path, cid, stdout=out, stderr=out)
+    time.sleep(delay_ms / 1000)
+    p.send_signal(signal.SIGKILL)
+    p.wait(10)
     r = rt("delete", "--force", cid, check=False)
     assert r.returncode == 0, r.stderr
     assert rt("state", cid, check=False).returncode == 1

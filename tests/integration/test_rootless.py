@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RUNTIME, copy_rootfs, template_rootfs
-from helpers import host_ns, last_json
+from helpers import host_ns, last_json, run_cmd
 
 UID = 4242  # no account needed: setpriv takes numbers
 
@@ -30,10 +30,12 @@ def as_user(base, *args, check=True, timeout=30, out=None):
     """The runtime run by UID; `out`: a file for stdout and stderr (a
     detached container keeps them open, so no pipes then)."""
     env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(base / "xdg")}
-    io = {"stdout": out, "stderr": out} if out else {"capture_output": True}
-    r = subprocess.run(["setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups",
-                        RUNTIME, *args], env=env, cwd=base, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL, **io)
+    io = {"stdout": out, "stderr": out} if out else \
+        {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    # run_cmd: a child of ours, which the harness's zombie reaper leaves alone.
+    r = run_cmd(["setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups",
+                 RUNTIME, *args], env=env, cwd=base, text=True, timeout=timeout,
+                stdin=subprocess.DEVNULL, **io)
     if check:
         assert r.returncode == 0, f"{args} exited {r.returncode}: {r.stderr}"
     return r
