@@ -126,6 +126,16 @@ Result<CapSets> resolve_caps(const oci::Capabilities &caps, int last,
       *s.bits |= bit;
     }
   }
+  // The kernel raises an ambient capability only if it is also permitted and
+  // inheritable. runc and crun drop the others with a warning (runc 1.1's
+  // `spec` even writes such an ambient set): so do we, here, where it can be said.
+  if (uint64_t lost = out.ambient & ~(out.permitted & out.inheritable)) {
+    for (int c = 0; c <= last; ++c)
+      if (lost & (uint64_t{1} << c))
+        warnings.push_back("process.capabilities.ambient: " + name_or_number(c) +
+                           " is not both permitted and inheritable, so it cannot be raised; skipped");
+    out.ambient &= ~lost;
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
 """config.json `process`: what the container process sees, via the probe."""
+import json
 import os
 
 import pytest
@@ -260,3 +261,18 @@ def test_exec_cpu_affinity_final(rt, bundle):
     cid = rt.start_sigwait(bundle)
     # not applied to init, applied to exec'd processes
     assert rt.exec_probe(cid)["cpu_affinity"] == "0"
+
+
+def test_ambient_not_inheritable_is_skipped_with_warning(rt, bundle):
+    """runc 1.1's `spec` writes an ambient set without an inheritable one;
+    the kernel cannot raise those, and runc and crun go on without them:
+    so do we, with a warning naming each."""
+    caps = ["CAP_KILL", "CAP_AUDIT_WRITE"]
+    bundle.process["capabilities"] = {"bounding": caps, "effective": caps,
+                                      "permitted": caps, "ambient": caps}
+    bundle.probe()
+    r = rt.run(bundle)
+    assert r.returncode == 0, r.stderr
+    assert "ambient" in r.stderr and "CAP_KILL" in r.stderr, r.stderr
+    rep = json.loads(r.stdout.strip().splitlines()[-1])
+    assert caps_of(rep, "ambient") == 0
