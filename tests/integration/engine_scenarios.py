@@ -109,6 +109,16 @@ def test_exit_code(engine):
         assert r.returncode == code, r.stderr
 
 
+def test_command_not_found_or_not_executable(engine):
+    """The client turns the runtime's words into the shell's codes: 127 when
+    the command does not exist, 126 when it cannot be executed (docker's CLI
+    looks for runc's "no such file or directory", "executable file not found"
+    and "permission denied")."""
+    for cmd, code in (("/berth-no-such", 127), ("berth-no-such", 127), ("/etc/passwd", 126)):
+        r = engine.run("--rm", IMAGE, cmd, check=False)
+        assert r.returncode == code, f"{cmd}: {r.returncode} {r.stderr}"
+
+
 def test_env_workdir_user_hostname(engine):
     rep = engine.probe("-e", "BERTH_X=one two", "-w", "/tmp", "--user", "1000:1000",
                        "--hostname", "berth-host")
