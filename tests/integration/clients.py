@@ -137,6 +137,10 @@ class Client:
             left.append(f"cgroups: {cgroups}")
         return left
 
+    def setup(self, archive):
+        """Start the daemons, load the image archive."""
+        raise NotImplementedError
+
     def remove_all(self):
         raise NotImplementedError
 
@@ -154,7 +158,7 @@ class Client:
         """Stop everything; -> what was left that the daemons should have removed."""
         try:
             self.remove_all()
-        except (AssertionError, subprocess.TimeoutExpired):
+        except Exception:  # noqa: BLE001 -- a daemon that never came up; go on
             pass
         for d in reversed(self.daemons):
             d.stop()
@@ -229,8 +233,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri",
 class Containerd(Client):
     name = "containerd"
 
-    def __init__(self):
-        super().__init__()
+    def setup(self, archive):
         self.cbase = self.base / "containerd"
         self.cbase.mkdir()
         self.sock = self.cbase / "containerd.sock"
@@ -258,9 +261,12 @@ class Ctr(Containerd):
 
     name = "ctr"
 
-    def __init__(self, archive):
+    def __init__(self):
         super().__init__()
         self.cgroup_parent = self.token
+
+    def setup(self, archive):
+        super().setup(archive)
         (self.base / "logs").mkdir()
         self.ctr("images", "import", archive)
         self.after_baseline()
@@ -337,8 +343,8 @@ class Docker(Engine, Containerd):
 
     name = "docker"
 
-    def __init__(self, archive):
-        super().__init__()
+    def setup(self, archive):
+        super().setup(archive)
         self.dsock = self.base / "docker.sock"
         conf = {
             "hosts": [f"unix://{self.dsock}"],
@@ -401,8 +407,7 @@ class Podman(Engine, Client):
     name = "podman"
     cgroup_allow = ("conmon",)  # podman's cgroupfs home of the conmons
 
-    def __init__(self, archive):
-        super().__init__()
+    def setup(self, archive):
         (self.base / "containers.conf").write_text(PODMAN_CONF.format(base=self.base))
         self.env = dict(os.environ, CONTAINERS_CONF=str(self.base / "containers.conf"))
         self("load", "-i", archive)
@@ -465,12 +470,14 @@ def image_archive():
 
 
 def client_fixture(make, name="engine"):
-    """A module-scoped fixture NAME: client make(archive), shut down at the
-    end of the module (also when a test failed); fails if anything was left."""
+    """A module-scoped fixture NAME: client make(), set up with the image,
+    shut down at the end of the module (also when a test or the setup
+    failed); fails if anything was left."""
     @pytest.fixture(scope="module", name=name)
     def fixture(image_archive):
-        client = make(image_archive)
+        client = make()
         try:
+            client.setup(image_archive)
             yield client
         finally:
             left = client.shutdown()

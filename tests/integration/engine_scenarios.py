@@ -8,7 +8,6 @@ What a container sees is read from inside with berth-probe."""
 import concurrent.futures
 import errno
 import json
-import os
 import time
 from pathlib import Path
 
@@ -85,7 +84,7 @@ def wait_exit(engine, cid, timeout=30):
 
 # ---- run, exit codes, process settings ----
 
-def test_runs_on_berth(engine, rt):
+def test_runtime_state_of_client_container(engine, rt):
     """The containers are berth-runtime's: its own state command knows them."""
     cid = detached(engine, rt, "which")
     full = engine.inspect(cid, "{{.Id}}")

@@ -7,16 +7,15 @@ import concurrent.futures
 import errno
 import json
 import os
-import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from clients import Ctr, clean_fixture, client_fixture
-from helpers import cap_mask, host_ns, json_lines, last_json, mount_at, poll, run_on_pty
+from clients import Ctr, clean_fixture, client_fixture, have
+from helpers import cap_mask, forget, host_ns, json_lines, last_json, mount_at, poll, run_on_pty, spawn
 
-pytestmark = [pytest.mark.skipif(shutil.which("containerd") is None or shutil.which("ctr") is None,
-                                 reason="containerd not installed"),
+pytestmark = [pytest.mark.skipif(not have("containerd", "ctr"), reason="containerd not installed"),
               pytest.mark.usefixtures("clean")]
 
 ctr = client_fixture(Ctr, name="ctr")
@@ -83,14 +82,15 @@ def exit_code(ctr, cid):
 
 # ---- run, exit codes ----
 
-def test_runs_on_berth(ctr, rt):
+def test_runtime_state_of_client_container(ctr, rt):
     cid = sigwait(ctr, rt, "which")
     st = ctr.runtime_state(cid)
     assert st["status"] == "running" and st["pid"] == ctr.tasks()[cid][0]
 
 
 def test_run_rm_echo(ctr, rt):
-    assert ctr.run(name(rt, "echo"), "echo", "hi", opts=("--rm",)).stdout == "hi\n"
+    r = ctr.run(name(rt, "echo"), "echo", "hi", opts=("--rm",))
+    assert r.stdout == "hi\n", r
 
 
 def test_exit_code(ctr, rt):
@@ -142,9 +142,21 @@ def test_memory_limit_seen_inside(ctr, rt):
 
 
 def test_oom_kill(ctr, rt):
-    r = ctr.run(name(rt, "oom"), "dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1",
-                opts=("--rm", "--memory-limit", str(32 << 20)), check=False)
-    assert r.returncode == 137, r.stderr
+    """100 MiB in 32: killed (137), and the shim's OOM watch on the cgroup
+    the runtime made sees it (containerd's /tasks/oom event, which docker
+    turns into State.OOMKilled)."""
+    log = ctr.log_path(name(rt, "events"))
+    with open(log, "wb") as out:
+        events = spawn(ctr.ctr_argv("events"), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        r = ctr.run(name(rt, "oom"), "dd", "if=/dev/zero", "of=/dev/null", "bs=100M",
+                    "count=1", opts=("--rm", "--memory-limit", str(32 << 20)), check=False)
+        assert r.returncode == 137, r.stderr
+        assert poll(lambda: "/tasks/oom" in log.read_text(), 10, 0.05), log.read_text()
+    finally:
+        events.kill()
+        events.wait()
+        forget(events)
 
 
 def test_cpus(ctr, rt):
