@@ -37,7 +37,7 @@ class Daemon:
         self.name, self.log = name, Path(log)
         with open(self.log, "ab") as out:
             self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=out,
-                              stderr=subprocess.STDOUT, env=env,
+                              stderr=subprocess.STDOUT, env=env, cwd=self.log.parent,
                               start_new_session=True)
 
     def tail(self, lines=40):
@@ -89,8 +89,10 @@ class Client:
         self.env = dict(os.environ)
 
     def exec(self, argv, check=True, timeout=120, input=None, env=None):
-        """Run a client command; -> CompletedProcess with text output."""
+        """Run a client command in the base dir (conmon writes its "oom"
+        marker into its cwd); -> CompletedProcess with text output."""
         r = run_cmd(argv, input=input, timeout=timeout, text=True, env=env or self.env,
+                    cwd=self.base,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                     **({} if input is not None else {"stdin": subprocess.DEVNULL}))
         if check and r.returncode != 0:
