@@ -9,7 +9,8 @@ PKGS="
   nlohmann-json3-dev libseccomp-dev libcap-dev libcli11-dev
   libgtest-dev python3 python3-pytest
   busybox-static iproute2 util-linux procps psmisc
-  crun runc podman
+  crun runc podman catatonit
+  docker.io containerd tini
   qemu-system-x86
 "
 
@@ -19,7 +20,16 @@ for p in $PKGS; do
 done
 if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # docker.io and containerd would start system daemons (dockerd with a
+  # bridge and iptables rules); the tests start their own, on private sockets.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    guard=/usr/sbin/policy-rc.d
+  fi
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing
+  [ -z "$guard" ] || rm -f "$guard"
 fi

@@ -148,18 +148,27 @@ Result<int> make_levels(const std::string &mountpoint, const std::string &dir) {
   ASSIGN_OR_RETURN(int made, make_levels(mountpoint, parent));
   if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
     auto e = Error::last("create cgroup: mkdir " + dir);
-    (void)remove_levels(parent, made);
+    (void)remove_empty_levels(parent, made);
     return fail(std::move(e));
   }
   return made + 1;
 }
 
 Result<> remove_levels(const std::string &dir, int levels) {
+  if (levels <= 0) return {};
   long budget_us = 1000000;
+  TRY(remove_cgroup(dir, budget_us));
+  return remove_empty_levels(parent_dir(dir), levels - 1);
+}
+
+Result<> remove_empty_levels(const std::string &dir, int levels) {
   std::string cur = dir;
-  for (int i = 0; i < levels; ++i) {
-    TRY(remove_cgroup(cur, budget_us));
-    cur = parent_dir(cur);
+  for (int i = 0; i < levels; ++i, cur = parent_dir(cur)) {
+    if (::rmdir(cur.c_str()) == 0 || errno == ENOENT) continue;
+    // Another container's cgroup is in it (docker's and podman's cgroup
+    // parent holds them all): it stays, and so do the levels above it.
+    if (errno == EBUSY || errno == ENOTEMPTY) return {};
+    return fail_errno("remove cgroup: rmdir " + cur);
   }
   return {};
 }

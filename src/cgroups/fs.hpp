@@ -37,11 +37,16 @@ std::optional<uint64_t> keyed_value(std::string_view text, std::string_view key)
 // how many trailing levels of dir it created (0: dir existed). On error the
 // levels it made are removed again.
 Result<int> make_levels(const std::string &mountpoint, const std::string &dir);
-// Removes the deepest `levels` directories of dir, deepest first, with any
-// child cgroups the container made inside them. A cgroup may stay busy for a
-// moment after its last process exited: EBUSY is retried for about a second.
+// Removes the deepest `levels` directories of dir, deepest first: dir itself
+// with any child cgroups the container made inside it (a cgroup may stay busy
+// for a moment after its last process exited: EBUSY is retried for about a
+// second), then the levels above it that are empty (remove_empty_levels).
 // Missing directories are fine (delete may run twice).
 Result<> remove_levels(const std::string &dir, int levels);
+// Removes dir and the levels above it, up to `levels` in all, while they are
+// empty: levels made for one container may hold other containers' cgroups by
+// now, which are never touched.
+Result<> remove_empty_levels(const std::string &dir, int levels);
 
 // Pids in cgroup.procs of dir and of every cgroup below it.
 Result<std::vector<pid_t>> read_pids_recursive(const std::string &dir);

@@ -240,6 +240,34 @@ TEST_F(CgroupManager, PreExistingCgroupSurvivesDestroy) {
   EXPECT_TRUE(leftovers().empty());
 }
 
+TEST_F(CgroupManager, SharedParentOutlivesTheContainerThatMadeIt) {
+  // docker's and podman's cgroup parent: the first container makes it, the
+  // others' cgroups go in it too; deleting the first must not touch them.
+  auto first = make("/" + prefix + "-parent/a");
+  auto second = make("/" + prefix + "-parent/b");
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(first->create(nullptr));
+  ASSERT_TRUE(second->create(nullptr));
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  children.push_back(child);
+  ASSERT_TRUE(second->add(child)) << "a process keeps b busy";
+  auto d = first->destroy();
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_FALSE(path_exists(dir(prefix + "-parent/a", v2 ? "" : "memory")));
+  EXPECT_TRUE(path_exists(dir(prefix + "-parent/b", v2 ? "" : "memory")));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  children.clear();
+  ASSERT_TRUE(second->destroy());
+  // b went into an existing parent: the parent stays (runc leaves every parent).
+  EXPECT_FALSE(path_exists(dir(prefix + "-parent/b", v2 ? "" : "memory")));
+  EXPECT_TRUE(path_exists(dir(prefix + "-parent", v2 ? "" : "memory")));
+}
+
 TEST_F(CgroupManager, RelativePathIsBelowOwnCgroup) {
   auto m = make(prefix + "-rel");
   ASSERT_TRUE(m);

@@ -13,6 +13,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstring>
+
 namespace berth::runtime {
 
 Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci::Seccomp> &seccomp,
@@ -72,9 +75,25 @@ std::string env_value(const std::vector<std::string> &env, std::string_view name
   return {};
 }
 
-bool is_executable_file(const std::string &path) {
+// Why path cannot be executed (0: it can): stat's errno, or EACCES for what
+// is not a regular file with an x bit for us (as Go's exec.LookPath says).
+int exec_errno(const std::string &path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  if (::stat(path.c_str(), &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) != 0) return EACCES;
+  return 0;
+}
+
+bool is_executable_file(const std::string &path) { return exec_errno(path) == 0; }
+
+// strerror as Go spells it ("no such file or directory"): runc's wording,
+// which clients match. docker's CLI exits 127 for "no such file or
+// directory" or "executable file not found" in the runtime's error and 126
+// for "permission denied" (case-sensitive); podman does the same.
+std::string go_strerror(int err) {
+  std::string s = ::strerror(err);
+  if (!s.empty()) s[0] = char(std::tolower((unsigned char)s[0]));
+  return s;
 }
 
 Result<> switch_user(const ProcessPlan &p) {
@@ -122,8 +141,9 @@ void add_default_home(ProcessPlan &p) {
 Result<std::string> find_executable(const ProcessPlan &p) {
   const std::string &name = p.args[0];
   if (name.find('/') != std::string::npos) {
-    if (!is_executable_file(name))
-      return fail_msg("exec: \"" + name + "\": not an executable file in the container");
+    int err = exec_errno(name);
+    if (err == EACCES) return fail_msg("exec: \"" + name + "\": " + go_strerror(err));
+    if (err != 0) return fail_msg("exec: \"" + name + "\": stat " + name + ": " + go_strerror(err));
     return name;
   }
   std::string path = env_value(p.env, "PATH");

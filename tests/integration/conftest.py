@@ -20,6 +20,9 @@ from helpers import (HOST_PID, ConsoleServer, forget, json_lines, last_json,
                      mountinfo_points, poll, reap_zombies, run_cmd, spawn,
                      start_reaper)
 
+# The client daemons (containerd, dockerd, podman) and their fixtures.
+pytest_plugins = ["clients"]
+
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = os.path.abspath(os.environ.get(
     "BERTH_RUNTIME", REPO / "build" / "berth-runtime"))

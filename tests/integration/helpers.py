@@ -117,7 +117,7 @@ def run_cmd(cmd, input=None, timeout=30, **kw):
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
-def run_on_pty(cmd, timeout=30):
+def run_on_pty(cmd, timeout=30, env=None):
     """Run cmd with a pty as its stdio and controlling terminal.
     -> (exit status, everything written to the terminal)"""
     master, slave = os.openpty()
@@ -125,7 +125,7 @@ def run_on_pty(cmd, timeout=30):
     # fork: we are not a process group leader). No preexec_fn: forking a
     # threaded Python and running Python code in the child can deadlock.
     cmd = ["setsid", "--ctty", *cmd]
-    p = spawn(cmd, stdin=slave, stdout=slave, stderr=slave)
+    p = spawn(cmd, stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
     data, deadline = b"", time.monotonic() + timeout
     try:
