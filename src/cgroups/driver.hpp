@@ -30,6 +30,7 @@ public:
   FsManager(Layout layout, std::vector<Hier> h) : layout_(layout), h_(std::move(h)) {}
 
   Result<> create(const oci::Resources *res) override;
+  void plan_create() override;
   Result<> update(const oci::Resources &res) override { return apply(res, true); }
   int clone_into_fd() override { return -1; }
   Result<> add(pid_t pid) override;

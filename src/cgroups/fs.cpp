@@ -154,12 +154,27 @@ Result<int> make_levels(const std::string &mountpoint, const std::string &dir) {
   return made + 1;
 }
 
+int missing_levels(const std::string &mountpoint, const std::string &dir) {
+  int n = 0;
+  for (std::string d = dir; d.size() > mountpoint.size() + 1 && d.starts_with(mountpoint) &&
+                            ::access(d.c_str(), F_OK) < 0 && errno == ENOENT;
+       d = parent_dir(d))
+    ++n;
+  return n;
+}
+
 Result<> remove_levels(const std::string &dir, int levels) {
+  if (levels <= 0) return {};
   long budget_us = 1000000;
+  TRY(remove_cgroup(dir, budget_us));
   std::string cur = dir;
-  for (int i = 0; i < levels; ++i) {
-    TRY(remove_cgroup(cur, budget_us));
+  for (int i = 1; i < levels; ++i) {
     cur = parent_dir(cur);
+    // A parent is shared with the cgroups of other containers: only empty.
+    if (::rmdir(cur.c_str()) < 0 && errno != ENOENT) {
+      if (errno == ENOTEMPTY || errno == EBUSY) return {};
+      return fail_errno("remove cgroup: rmdir " + cur);
+    }
   }
   return {};
 }

@@ -37,10 +37,14 @@ std::optional<uint64_t> keyed_value(std::string_view text, std::string_view key)
 // how many trailing levels of dir it created (0: dir existed). On error the
 // levels it made are removed again.
 Result<int> make_levels(const std::string &mountpoint, const std::string &dir);
-// Removes the deepest `levels` directories of dir, deepest first, with any
-// child cgroups the container made inside them. A cgroup may stay busy for a
-// moment after its last process exited: EBUSY is retried for about a second.
-// Missing directories are fine (delete may run twice).
+// How many trailing levels of dir below mountpoint do not exist (yet).
+int missing_levels(const std::string &mountpoint, const std::string &dir);
+// Removes the deepest `levels` directories of dir, deepest first: dir with any
+// child cgroups the container made inside it, then its parents while they
+// are empty (one still holding another cgroup stays, as do the ones above).
+// A cgroup may stay busy for a moment after its last process exited: EBUSY
+// is retried for about a second. Missing directories are fine (delete may
+// run twice, create may have been killed before it made them).
 Result<> remove_levels(const std::string &dir, int levels);
 
 // Pids in cgroup.procs of dir and of every cgroup below it.

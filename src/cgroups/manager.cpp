@@ -67,6 +67,10 @@ Result<> FsManager::create(const oci::Resources *res) {
   return {};
 }
 
+void FsManager::plan_create() {
+  for (auto &x : h_) x.made = std::max(x.made, missing_levels(x.mnt, x.dir));
+}
+
 Result<> FsManager::add(pid_t pid) {
   std::string s = std::to_string(pid);
   for (auto &x : h_) TRY_CTX(cg_write(x.dir, "cgroup.procs", s), "add process " + s + " to cgroup");

@@ -65,6 +65,11 @@ public:
   // that destroy removes only those) and writes res, if any. On error nothing
   // it made is left.
   virtual Result<> create(const oci::Resources *res) = 0;
+  // Counts, before create(), the directories it will make (those missing
+  // now) as made, in to_json() too: a runtime killed during create() then
+  // leaves a state from which destroy() removes them. Missing ones are fine
+  // for destroy(), and a parent still in use by another cgroup stays.
+  virtual void plan_create() = 0;
   // A directory fd of the v2 cgroup for clone3's CLONE_INTO_CGROUP; -1 on v1.
   virtual int clone_into_fd() = 0;
   // Moves pid into the cgroup, in every hierarchy.

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,10 +45,15 @@ Result<> run_hook(const oci::Hook &h, const std::string &stage, const std::strin
   for (auto &e : h.env) envp.push_back(const_cast<char *>(e.c_str()));
   envp.push_back(nullptr);
 
+  const pid_t runtime = ::getpid();
   int pidfd = -1;
   pid_t pid = sys::clone3(CLONE_PIDFD, SIGCHLD, -1, &pidfd);
   if (pid < 0) return fail_errno(what + ": fork");
   if (pid == 0) {
+    // The hook dies with the process that waits for it and enforces its
+    // timeout: a runtime killed mid-create leaves no hook running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != runtime) ::_exit(1);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -50,7 +50,9 @@ Result<Record> ContainerDir::read() const {
     if (fd.error().code() == ENOENT) return fail_msg("container " + id_ + " has no state yet (being created or deleted)");
     return fail(fd.error().with("read state of container " + id_));
   }
-  ASSIGN_OR_RETURN(std::string text, read_fd(fd->get(), path_ + "/state.json", 1 << 20));
+  // As large as the config's annotations may be (read_fd's default, the
+  // config.json limit): a state create wrote must always read back.
+  ASSIGN_OR_RETURN(std::string text, read_fd(fd->get(), path_ + "/state.json"));
   return record_from_json(text, "state of container " + id_);
 }
 
