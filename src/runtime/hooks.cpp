@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -142,12 +143,32 @@ std::vector<oci::Hook> hooks_from_json(const std::string &json) {
   std::vector<oci::Hook> out;
   auto a = nlohmann::json::parse(json, nullptr, false);
   if (!a.is_array()) return out;
+  auto strings = [](const nlohmann::json &j, const char *key, std::vector<std::string> &v) {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (!it->is_array()) return false;
+    for (auto &s : *it) {
+      if (!s.is_string()) return false;
+      v.push_back(s.get<std::string>());
+    }
+    return true;
+  };
+  // Written by hooks_to_json; an entry of any other shape (a damaged state
+  // file) is skipped with a warning, never thrown or converted out of range.
   for (auto &j : a) {
     oci::Hook h;
-    h.path = j.value("path", "");
-    h.args = j.value("args", std::vector<std::string>{});
-    h.env = j.value("env", std::vector<std::string>{});
-    if (j.contains("timeout")) h.timeout = j["timeout"].get<int>();
+    auto path = j.is_object() ? j.find("path") : j.end();
+    auto timeout = j.is_object() ? j.find("timeout") : j.end();
+    bool ok = j.is_object() && path != j.end() && path->is_string() && strings(j, "args", h.args) &&
+              strings(j, "env", h.env) &&
+              (timeout == j.end() || (timeout->is_number_integer() && timeout->get<int64_t>() > 0 &&
+                                      timeout->get<int64_t>() <= INT32_MAX));
+    if (!ok) {
+      log::warn("skipping a malformed hook entry in the container's state");
+      continue;
+    }
+    h.path = path->get<std::string>();
+    if (timeout != j.end()) h.timeout = int(timeout->get<int64_t>());
     out.push_back(std::move(h));
   }
   return out;
