@@ -30,7 +30,7 @@ public:
   FsManager(Layout layout, std::vector<Hier> h) : layout_(layout), h_(std::move(h)) {}
 
   Result<> create(const oci::Resources *res) override;
-  void predict_create() override;
+  void plan_create() override;
   Result<> update(const oci::Resources &res) override { return apply(res, true); }
   Result<> add(pid_t pid) override;
   Result<SelfJoin> prepare_self_join() override;

@@ -154,6 +154,15 @@ Result<int> make_levels(const std::string &mountpoint, const std::string &dir) {
   return made + 1;
 }
 
+int missing_levels(const std::string &mountpoint, const std::string &dir) {
+  int n = 0;
+  for (std::string d = dir; d.size() > mountpoint.size() + 1 && d.starts_with(mountpoint) &&
+                            ::access(d.c_str(), F_OK) < 0 && errno == ENOENT;
+       d = parent_dir(d))
+    ++n;
+  return n;
+}
+
 Result<> remove_levels(const std::string &dir, int levels) {
   if (levels <= 0) return {};
   long budget_us = 1000000;

@@ -37,6 +37,8 @@ std::optional<uint64_t> keyed_value(std::string_view text, std::string_view key)
 // how many trailing levels of dir it created (0: dir existed). On error the
 // levels it made are removed again.
 Result<int> make_levels(const std::string &mountpoint, const std::string &dir);
+// How many trailing levels of dir below mountpoint do not exist (yet).
+int missing_levels(const std::string &mountpoint, const std::string &dir);
 // Removes the deepest `levels` directories of dir, deepest first: dir itself
 // with any child cgroups the container made inside it (a cgroup may stay busy
 // for a moment after its last process exited: EBUSY is retried for about a

@@ -46,17 +46,6 @@ Result<> FsManager::make_dirs() {
   return {};
 }
 
-void FsManager::predict_create() {
-  for (auto &x : h_) {
-    int missing = 0;
-    struct stat st;
-    for (std::string d = x.dir; d.size() > x.mnt.size() && ::stat(d.c_str(), &st) < 0 && errno == ENOENT;
-         d = parent_dir(d))
-      ++missing;
-    x.made = std::max(x.made, missing);
-  }
-}
-
 void FsManager::undo() {
   unified_fd_.reset();
   for (size_t i = 0; i < fresh_.size() && i < h_.size(); ++i) {
@@ -77,6 +66,10 @@ Result<> FsManager::create(const oci::Resources *res) {
     }
   }
   return {};
+}
+
+void FsManager::plan_create() {
+  for (auto &x : h_) x.made = std::max(x.made, missing_levels(x.mnt, x.dir));
 }
 
 Result<> FsManager::add(pid_t pid) {

@@ -65,10 +65,11 @@ public:
   // that destroy removes only those) and writes res, if any. On error nothing
   // it made is left.
   virtual Result<> create(const oci::Resources *res) = 0;
-  // Counts the directories create() is about to make, so that to_json()
-  // recorded before create() already names them: a runtime killed in the
-  // middle of create() leaves a record from which destroy() removes them.
-  virtual void predict_create() = 0;
+  // Counts, before create(), the directories it will make (those missing
+  // now) as made, in to_json() too: a runtime killed during create() then
+  // leaves a state from which destroy() removes them. Missing ones are fine
+  // for destroy(), and a parent still in use by another cgroup stays.
+  virtual void plan_create() = 0;
   // Moves pid into the cgroup, in every hierarchy.
   virtual Result<> add(pid_t pid) = 0;
   // How the runtime puts its children in the cgroup; add() is for others. On v1 a

@@ -268,6 +268,40 @@ TEST_F(CgroupManager, SharedParentOutlivesTheContainerThatMadeIt) {
   EXPECT_TRUE(path_exists(dir(prefix + "-parent", v2 ? "" : "memory")));
 }
 
+TEST_F(CgroupManager, PlannedCreateIsRemovedEvenIfNeverMade) {
+  // A runtime killed during create(): the state written after plan_create()
+  // is all a later delete has.
+  auto m = make("/" + prefix + "-plan/a/b");
+  ASSERT_TRUE(m);
+  m->plan_create();
+  auto state = m->to_json();
+  ASSERT_TRUE(m->create(nullptr));
+  auto killed = load_manager(state);
+  ASSERT_TRUE(killed) << killed.error().message();
+  ASSERT_TRUE((*killed)->destroy());
+  EXPECT_TRUE(leftovers().empty());
+  // Killed before it made anything: nothing to remove, no error.
+  auto never = make("/" + prefix + "-plan/c");
+  never->plan_create();
+  auto again = load_manager(never->to_json());
+  ASSERT_TRUE(again);
+  EXPECT_TRUE((*again)->destroy());
+}
+
+TEST_F(CgroupManager, SharedParentStaysWhileInUse) {
+  auto a = make("/" + prefix + "-shared/a");
+  auto b = make("/" + prefix + "-shared/b");
+  ASSERT_TRUE(a && b);
+  a->plan_create();
+  b->plan_create(); // both count the parent as theirs: it is missing for both
+  ASSERT_TRUE(a->create(nullptr));
+  ASSERT_TRUE(b->create(nullptr));
+  ASSERT_TRUE(a->destroy());
+  EXPECT_TRUE(path_exists(dir(prefix + "-shared/b", "memory"))) << "a sibling's cgroup survives";
+  ASSERT_TRUE(b->destroy());
+  EXPECT_TRUE(leftovers().empty());
+}
+
 TEST_F(CgroupManager, RelativePathIsBelowOwnCgroup) {
   auto m = make(prefix + "-rel");
   ASSERT_TRUE(m);

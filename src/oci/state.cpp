@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+
 namespace berth::oci {
 
 using nlohmann::json;
@@ -34,11 +36,18 @@ Result<State> parse_state(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail_msg("parse state: not a JSON object");
   State s;
+  // Integers only, in range: nlohmann's value() converts a float such as
+  // 1e300 to int, which is undefined behaviour.
+  auto pid = j.find("pid");
+  if (pid != j.end() && !pid->is_null()) {
+    if (!pid->is_number_integer() || pid->get<int64_t>() < 0 || pid->get<int64_t>() > INT32_MAX)
+      return fail_msg("parse state: pid: expected a process id, got " + pid->dump());
+    s.pid = int(pid->get<int64_t>());
+  }
   try {
     s.oci_version = j.value("ociVersion", "");
     s.id = j.value("id", "");
     s.status = j.value("status", "");
-    s.pid = j.value("pid", 0);
     s.bundle = j.value("bundle", "");
     s.rootfs = j.value("rootfs", "");
     s.created = j.value("created", "");

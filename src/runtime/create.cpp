@@ -85,14 +85,14 @@ struct Undo {
   std::string id;
   bool dir = false;
   cgroups::Manager *cg = nullptr;
+  // Our own child, not yet waited for: its pid cannot be reused, so kill(2)
+  // is safe (a pidfd here would be closed before this destructor runs).
   pid_t child = -1;
-  int pidfd = -1;
   bool armed = true;
   ~Undo() {
     if (!armed) return;
     if (child > 0) {
-      if (pidfd >= 0) sys::pidfd_send_signal(pidfd, SIGKILL);
-      else ::kill(child, SIGKILL);
+      ::kill(child, SIGKILL);
       while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {}
     }
     if (cg) {
@@ -192,7 +192,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   rec.oci.created = std::string(log::now_rfc3339(tbuf));
   rec.oci.annotations = sp.annotations;
   rec.creator = ::getpid();
-  (*mgr)->predict_create();
+  (*mgr)->plan_create();
   rec.cgroup = (*mgr)->to_json();
   rec.hooks = hooks_record(sp);
   rec.userns = plan.userns;
@@ -220,8 +220,8 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
     has_cgroup = false;
     undo.cg = nullptr;
   }
-  // Recorded at once: a runtime killed from here on leaves a state from which
-  // delete --force removes exactly the cgroups made here.
+  // The state written above already counts the cgroups made here
+  // (plan_create): a runtime killed during create() leaves none behind.
   rec.cgroup = has_cgroup ? (*mgr)->to_json() : std::string();
   TRY(dir.write(rec));
 
@@ -286,7 +286,6 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   }
   UniqueFd child_pidfd(pidfd);
   undo.child = pid;
-  undo.pidfd = pidfd;
   TRY(std::move(left));
   child_sock.reset();
   console_child.reset();
@@ -328,7 +327,6 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
       child_pidfd.reset(sys::pidfd_open(pid));
       if (!child_pidfd) return fail_errno("create container " + o.id + ": open its init");
       undo.child = pid;
-      undo.pidfd = child_pidfd.get();
       rec.oci.pid = pid;
       if (auto st = proc_stat(pid)) rec.start_time = st->start_time;
       TRY(dir.write(rec));
@@ -344,7 +342,15 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
     if (auto r = run_hooks(sp.hooks->prestart, "prestart", state_json); !r) return ctx_err(r.error());
     if (auto r = run_hooks(sp.hooks->create_runtime, "createRuntime", state_json); !r) return ctx_err(r.error());
   }
-  if (auto r = sync_send(parent_sock.get(), SyncMsg::HooksDone, state_json); !r) return ctx_err(r.error());
+  // The init needs the state only for the hooks it runs; it is as large as
+  // the annotations, and one sync packet holds a few hundred KiB at most.
+  bool init_hooks = sp.hooks && (!sp.hooks->create_container.empty() || !sp.hooks->start_container.empty());
+  if (auto r = sync_send(parent_sock.get(), SyncMsg::HooksDone, init_hooks ? state_json : ""); !r) {
+    if (r.error().code() == EMSGSIZE)
+      return ctx_err(r.error().with("pass the state (" + std::to_string(state_json.size()) +
+                                    " bytes, mostly annotations) to the createContainer/startContainer hooks"));
+    return ctx_err(r.error());
+  }
   {
     // SeccompFd first when the filter has a notify listener (init loads it
     // before Ready for us to hand it on).

@@ -7,11 +7,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -44,10 +46,15 @@ Result<> run_hook(const oci::Hook &h, const std::string &stage, const std::strin
   for (auto &e : h.env) envp.push_back(const_cast<char *>(e.c_str()));
   envp.push_back(nullptr);
 
+  const pid_t runtime = ::getpid();
   int pidfd = -1;
   pid_t pid = sys::clone3(CLONE_PIDFD, SIGCHLD, -1, &pidfd);
   if (pid < 0) return fail_errno(what + ": fork");
   if (pid == 0) {
+    // The hook dies with the process that waits for it and enforces its
+    // timeout: a runtime killed mid-create leaves no hook running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != runtime) ::_exit(1);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -136,12 +143,32 @@ std::vector<oci::Hook> hooks_from_json(const std::string &json) {
   std::vector<oci::Hook> out;
   auto a = nlohmann::json::parse(json, nullptr, false);
   if (!a.is_array()) return out;
+  auto strings = [](const nlohmann::json &j, const char *key, std::vector<std::string> &v) {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (!it->is_array()) return false;
+    for (auto &s : *it) {
+      if (!s.is_string()) return false;
+      v.push_back(s.get<std::string>());
+    }
+    return true;
+  };
+  // Written by hooks_to_json; an entry of any other shape (a damaged state
+  // file) is skipped with a warning, never thrown or converted out of range.
   for (auto &j : a) {
     oci::Hook h;
-    h.path = j.value("path", "");
-    h.args = j.value("args", std::vector<std::string>{});
-    h.env = j.value("env", std::vector<std::string>{});
-    if (j.contains("timeout")) h.timeout = j["timeout"].get<int>();
+    auto path = j.is_object() ? j.find("path") : j.end();
+    auto timeout = j.is_object() ? j.find("timeout") : j.end();
+    bool ok = j.is_object() && path != j.end() && path->is_string() && strings(j, "args", h.args) &&
+              strings(j, "env", h.env) &&
+              (timeout == j.end() || (timeout->is_number_integer() && timeout->get<int64_t>() > 0 &&
+                                      timeout->get<int64_t>() <= INT32_MAX));
+    if (!ok) {
+      log::warn("skipping a malformed hook entry in the container's state");
+      continue;
+    }
+    h.path = path->get<std::string>();
+    if (timeout != j.end()) h.timeout = int(timeout->get<int64_t>());
     out.push_back(std::move(h));
   }
   return out;

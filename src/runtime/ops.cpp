@@ -186,7 +186,9 @@ Result<> remove(const GlobalOptions &g, const std::string &id, bool force) {
   }
   if (rec->oci.pid > 0 && process_matches(rec->oci.pid, rec->start_time)) {
     UniqueFd pidfd(sys::pidfd_open(rec->oci.pid));
-    if (mgr && status == "paused") (void)mgr->thaw();
+    // Paused, or frozen by a `kill --all` that was itself killed mid-way: a
+    // frozen process cannot die.
+    if (mgr && (status == "paused" || mgr->frozen().value_or(false))) (void)mgr->thaw();
     if (pidfd) {
       sys::pidfd_send_signal(pidfd.get(), SIGKILL);
       if (!wait_exit(pidfd.get(), 10000))

@@ -10,6 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <utility>
+
 namespace berth::runtime {
 
 using nlohmann::json;
@@ -30,11 +33,31 @@ Result<Record> record_from_json(std::string_view text, const std::string &what) 
   Record r;
   r.oci = std::move(*st);
   json j = json::parse(text, nullptr, false);
-  r.start_time = j.value("startTime", 0ull);
-  r.creator = j.value("creator", 0);
-  r.cgroup = j.value("cgroup", "");
-  r.hooks = j.value("hooks", "");
-  r.userns = j.value("userns", false);
+  auto bad = [&](const char *field, const char *want) {
+    return fail_msg(what + ": " + field + ": expected " + want + ", got " + j[field].dump());
+  };
+  // Exact types: value() would throw on a string, or convert a float out of
+  // range (undefined behaviour). These fields are ours, written by
+  // record_to_json; anything else is a damaged file.
+  if (auto it = j.find("startTime"); it != j.end()) {
+    if (!it->is_number_unsigned()) return bad("startTime", "a non-negative integer");
+    r.start_time = it->get<unsigned long long>();
+  }
+  if (auto it = j.find("creator"); it != j.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT32_MAX)
+      return bad("creator", "a process id");
+    r.creator = pid_t(it->get<int64_t>());
+  }
+  for (auto [field, out] : {std::pair{"cgroup", &r.cgroup}, std::pair{"hooks", &r.hooks}}) {
+    if (auto it = j.find(field); it != j.end()) {
+      if (!it->is_string()) return bad(field, "a string");
+      *out = it->get<std::string>();
+    }
+  }
+  if (auto it = j.find("userns"); it != j.end()) {
+    if (!it->is_boolean()) return bad("userns", "a boolean");
+    r.userns = it->get<bool>();
+  }
   return r;
 }
 
@@ -50,7 +73,9 @@ Result<Record> ContainerDir::read() const {
     if (fd.error().code() == ENOENT) return fail_msg("container " + id_ + " has no state yet (being created or deleted)");
     return fail(fd.error().with("read state of container " + id_));
   }
-  ASSIGN_OR_RETURN(std::string text, read_fd(fd->get(), path_ + "/state.json", 1 << 20));
+  // As large as the config's annotations may be (read_fd's default, the
+  // config.json limit): a state create wrote must always read back.
+  ASSIGN_OR_RETURN(std::string text, read_fd(fd->get(), path_ + "/state.json"));
   return record_from_json(text, "state of container " + id_);
 }
 

@@ -388,6 +388,34 @@ def _try_rmdir(d):
         return False
 
 
+def remove_leaks(key, bundles=()):
+    """Finds the processes, mounts and cgroups named with `key` (a test's
+    token, or one container's id), removes them, and describes them."""
+    leaks = []
+    poll(lambda: (reap_zombies(), not _procs(key))[1], 2)  # dying
+    procs = _procs(key)
+    if procs:
+        leaks.append(f"processes: {procs}")
+        for pid in procs:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        poll(lambda: (reap_zombies(), not _procs(key))[1], 5)
+    mounts = _mounts(key, bundles)
+    if mounts:
+        leaks.append(f"mounts: {mounts}")
+        for m in sorted(mounts, key=len, reverse=True):
+            run_cmd(["umount", "-l", m], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)
+    cgroups = _cgroup_dirs(key)
+    if cgroups:
+        leaks.append(f"cgroups: {cgroups}")
+        for c in cgroups:
+            _remove_cgroup(c)
+    return leaks
+
+
 def cleanup_and_find_leaks(rt):
     for p in rt.procs:
         if p.poll() is None:
@@ -410,27 +438,7 @@ def cleanup_and_find_leaks(rt):
     state_dirs = os.listdir(rt.root) if os.path.isdir(rt.root) else []
     if state_dirs:
         leaks.append(f"state dirs in {rt.root}: {state_dirs}")
-    poll(lambda: (reap_zombies(), not _procs(rt.token))[1], 2)  # dying
-    procs = _procs(rt.token)
-    if procs:
-        leaks.append(f"processes: {procs}")
-        for pid in procs:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        poll(lambda: (reap_zombies(), not _procs(rt.token))[1], 5)
-    mounts = _mounts(rt.token, rt.bundles)
-    if mounts:
-        leaks.append(f"mounts: {mounts}")
-        for m in sorted(mounts, key=len, reverse=True):
-            run_cmd(["umount", "-l", m], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL)
-    cgroups = _cgroup_dirs(rt.token)
-    if cgroups:
-        leaks.append(f"cgroups: {cgroups}")
-        for c in cgroups:
-            _remove_cgroup(c)
+    leaks += remove_leaks(rt.token, rt.bundles)
     shutil.rmtree(rt.root, ignore_errors=True)
     for b in rt.bundles:
         shutil.rmtree(b.path, ignore_errors=True)

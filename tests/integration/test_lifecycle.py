@@ -313,3 +313,87 @@ def test_run_without_keep_deletes(rt, bundle):
     bundle.probe("exit", "0")
     r = rt.run(bundle)
     assert rt("state", r.id, check=False).returncode == 1
+
+
+def state_files(root):
+    """Every state.json under root, parsed (a half-written one fails here)."""
+    out = {}
+    for cid in os.listdir(root):
+        try:
+            text = Path(root, cid, "state.json").read_text()
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # being created or deleted right now
+        out[cid] = json.loads(text)
+        assert out[cid]["id"] == cid, text
+    return out
+
+
+def test_concurrent_50_operations_one_root(rt, make_bundle):
+    """50 commands at once on one --root: two creates of each of 5 new ids
+    (exactly one may succeed), and start/state/kill/delete/list/ps on those
+    and on 5 containers created before. State files stay whole throughout;
+    afterwards every state is consistent with what the commands said."""
+    fresh = [(make_bundle().probe("sigwait"), rt.new_id()) for _ in range(5)]
+    old = [(make_bundle().probe("sigwait"), rt.new_id()) for _ in range(5)]
+    for b, cid in old:
+        rt.create(b, cid)
+    ops = []
+    for b, cid in fresh:
+        ops += [("create", b, cid), ("create", b, cid), ("start", cid), ("state", cid)]
+    for b, cid in old:
+        ops += [("start", cid), ("start", cid), ("state", cid), ("kill", cid, "KILL"),
+                ("delete", cid), ("ps", cid)]
+    ops += [("list", "--format", "json")] * (50 - len(ops))
+    assert len(ops) == 50
+    results, errors, torn = [], [], []
+    go = threading.Barrier(len(ops) + 1)
+    done = threading.Event()
+
+    def worker(op):
+        try:
+            go.wait(30)
+            if op[0] == "create":
+                r = rt.create_r(op[1], op[2], timeout=60)
+            else:
+                r = rt(*op, check=False, timeout=60)
+            results.append((op, r))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append((op, e))
+
+    def reader():
+        go.wait(30)
+        while not done.is_set():
+            try:
+                state_files(rt.root)
+            except (ValueError, KeyError, AssertionError) as e:
+                torn.append(repr(e))
+    threads = [threading.Thread(target=worker, args=(op,)) for op in ops]
+    threads.append(threading.Thread(target=reader))
+    for t in threads:
+        t.start()
+    for t in threads[:-1]:
+        t.join(120)
+    done.set()
+    threads[-1].join(10)
+    assert not errors, errors
+    assert not torn, torn[:3]
+    for op, r in results:  # never a crash, never a second line of noise
+        assert r.returncode in (0, 1), (op, r.returncode, r.stderr)
+    rc = {}
+    for op, r in results:
+        rc.setdefault((op[0], op[-1] if op[0] != "kill" else op[1]), []).append(r.returncode)
+    for _, cid in fresh:
+        assert sorted(rc[("create", cid)]) == [0, 1], rc[("create", cid)]
+        assert rt.status(cid) in ("created", "running")
+    for _, cid in old:
+        assert rc[("start", cid)].count(0) <= 1
+    files = state_files(rt.root)
+    listed = json.loads(rt("list", "--format", "json").stdout)
+    assert sorted(c["id"] for c in listed) == sorted(files)
+    for c in listed:
+        st = rt.state(c["id"])
+        assert st["status"] in ("created", "running", "stopped"), st
+        assert st["status"] == c["status"]
+    for cid in files:
+        rt("delete", "--force", cid)
+    assert os.listdir(rt.root) == []

@@ -1,6 +1,8 @@
 """pause / resume: the container's cgroup is frozen (no progress) and thawed."""
 import time
 
+import pytest
+
 from conftest import CGROUP_ROOT
 from helpers import assert_error
 from test_resources import is_v2
@@ -48,5 +50,23 @@ def test_pause_refuses_a_container_not_running(rt, bundle):
 def test_delete_force_of_a_paused_container(rt, bundle):
     cid = rt.start_sigwait(bundle)
     rt("pause", cid)
+    rt("delete", "--force", cid)
+    assert rt("state", cid, check=False).returncode == 1
+
+
+def freeze_on_host(bundle):
+    if is_v2():
+        (CGROUP_ROOT / bundle.cgroup / "cgroup.freeze").write_text("1")
+    else:
+        (CGROUP_ROOT / "freezer" / bundle.cgroup / "freezer.state").write_text("FROZEN")
+
+
+@pytest.mark.berth_only
+def test_delete_force_of_a_container_frozen_behind_its_back(rt, bundle):
+    """A `kill --all` SIGKILLed mid-way leaves the cgroup frozen while the
+    state says running: delete --force thaws it so that its processes die."""
+    cid = rt.start_sigwait(bundle)
+    freeze_on_host(bundle)
+    assert frozen_on_host(bundle)
     rt("delete", "--force", cid)
     assert rt("state", cid, check=False).returncode == 1
