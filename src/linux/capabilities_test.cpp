@@ -64,7 +64,7 @@ TEST(Cap, ResolveSets) {
   oci::Capabilities c;
   c.bounding = {"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
   c.effective = {"CAP_KILL"};
-  c.permitted = {"CAP_KILL", "CAP_CHOWN"};
+  c.permitted = {"CAP_KILL", "CAP_CHOWN", "CAP_NET_BIND_SERVICE"};
   c.inheritable = {"CAP_NET_BIND_SERVICE"};
   c.ambient = {"CAP_NET_BIND_SERVICE", "CAP_NET_BIND_SERVICE"};
   std::vector<std::string> w;
@@ -72,10 +72,23 @@ TEST(Cap, ResolveSets) {
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->bounding, bit(CAP_CHOWN) | bit(CAP_KILL) | bit(CAP_NET_BIND_SERVICE));
   EXPECT_EQ(r->effective, bit(CAP_KILL));
-  EXPECT_EQ(r->permitted, bit(CAP_KILL) | bit(CAP_CHOWN));
+  EXPECT_EQ(r->permitted, bit(CAP_KILL) | bit(CAP_CHOWN) | bit(CAP_NET_BIND_SERVICE));
   EXPECT_EQ(r->inheritable, bit(CAP_NET_BIND_SERVICE));
   EXPECT_EQ(r->ambient, bit(CAP_NET_BIND_SERVICE));
   EXPECT_TRUE(w.empty());
+}
+
+TEST(Cap, AmbientNotPermittedAndInheritableIsSkippedWithAWarning) {
+  oci::Capabilities c;
+  c.bounding = c.permitted = {"CAP_KILL", "CAP_CHOWN"};
+  c.inheritable = {"CAP_CHOWN"};
+  c.ambient = {"CAP_KILL", "CAP_CHOWN"}; // KILL: not inheritable
+  std::vector<std::string> w;
+  auto r = resolve_caps(c, w);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->ambient, bit(CAP_CHOWN));
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("CAP_KILL"), std::string::npos) << w[0];
 }
 
 TEST(Cap, ResolveErrorNamesTheSet) {
