@@ -6,11 +6,21 @@
  *   onto itself, pivot_root, detach the old root, mount /proc, exec /bin/true;
  *   the parent waits.
  *
- *   floor ROOTFS               the above
- *   floor ROOTFS CGROUP-NAME   also, before clone, mkdir CGROUP-NAME in every
- *                              mounted cgroup hierarchy (v1: one per controller;
- *                              v2: the single unified one), move the child into
- *                              them before it goes on, and rmdir them after wait
+ *   floor ROOTFS                    the above
+ *   floor ROOTFS CGROUP-NAME [self] also, before clone, mkdir CGROUP-NAME in
+ *                                   every mounted cgroup hierarchy (v1: one per
+ *                                   controller; v2: the single unified one),
+ *                                   put the child in them before it goes on,
+ *                                   and rmdir them after the wait. The child
+ *                                   gets there the cheapest way the kernel has:
+ *                                   v2: clone3(CLONE_INTO_CGROUP); v1: the
+ *                                   child writes "0" (itself, one thread) to
+ *                                   each `tasks` file, which skips the global
+ *                                   threadgroup lock and its RCU grace period
+ *   floor ROOTFS CGROUP-NAME procs  the same, but the parent writes the child's
+ *                                   pid to each cgroup.procs (what runc and
+ *                                   crun do on v1: every write takes the
+ *                                   global cgroup_threadgroup_rwsem)
  *
  * No config parsing, no capabilities, no seccomp, no devices, no state: the
  * difference between a runtime and this program is the runtime's own work.
@@ -20,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,11 +108,20 @@ static void cpuset_inherit(const char *dir) {
   }
 }
 
+static int self_attach; /* v1 "self": the child writes "0" to each tasks file */
+
 static int child(const char *rootfs, int sync_fd) {
   if (sync_fd >= 0) {
     char c;
     if (read(sync_fd, &c, 1) != 1) _exit(125); /* parent failed */
     close(sync_fd);
+  }
+  if (self_attach) {
+    char path[PATH_MAX + 16];
+    for (int i = 0; i < n_cg; i++) {
+      snprintf(path, sizeof path, "%s/tasks", cg_dirs[i]);
+      write_str(path, "0");
+    }
   }
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / private", NULL);
   if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind", rootfs);
@@ -119,12 +139,13 @@ static int child(const char *rootfs, int sync_fd) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: floor ROOTFS [CGROUP-NAME]\n");
+  if (argc < 2 || argc > 4 || (argc == 4 && strcmp(argv[3], "self") && strcmp(argv[3], "procs"))) {
+    fprintf(stderr, "usage: floor ROOTFS [CGROUP-NAME [self|procs]]\n");
     return 2;
   }
-  const char *rootfs = argv[1], *cg_name = argc == 3 ? argv[2] : NULL;
-  int sync[2] = {-1, -1};
+  const char *rootfs = argv[1], *cg_name = argc >= 3 ? argv[2] : NULL;
+  int by_parent = argc == 4 && strcmp(argv[3], "procs") == 0;
+  int sync[2] = {-1, -1}, v2_fd = -1;
   if (cg_name) {
     find_hierarchies();
     for (int i = 0; i < n_cg; i++) {
@@ -133,17 +154,37 @@ int main(int argc, char **argv) {
       if (mkdir(cg_dirs[i], 0755) < 0) die("mkdir", cg_dirs[i]);
       cpuset_inherit(cg_dirs[i]);
     }
-    if (pipe2(sync, O_CLOEXEC) < 0) die("pipe", NULL);
+    char probe[PATH_MAX + 16];
+    snprintf(probe, sizeof probe, "%s/tasks", n_cg ? cg_dirs[0] : "");
+    int v1 = n_cg > 0 && access(probe, F_OK) == 0;
+    if (by_parent) {
+      if (pipe2(sync, O_CLOEXEC) < 0) die("pipe", NULL);
+    } else if (v1) {
+      self_attach = 1;
+    } else if (n_cg == 1) {
+      v2_fd = open(cg_dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (v2_fd < 0) die("open", cg_dirs[0]);
+    }
   }
-  long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
-  pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+  pid_t pid;
+  if (v2_fd >= 0) {
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_INTO_CGROUP;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = (unsigned long long)v2_fd;
+    pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+  } else {
+    long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
+    pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+  }
   if (pid < 0) die("clone", NULL);
   if (pid == 0) {
     if (sync[1] >= 0) close(sync[1]);
     return child(rootfs, sync[0]);
   }
-  int rc = 0;
-  if (cg_name) {
+  if (v2_fd >= 0) close(v2_fd);
+  if (by_parent) {
     close(sync[0]);
     char buf[32], path[PATH_MAX + 16];
     snprintf(buf, sizeof buf, "%d", pid);
@@ -157,7 +198,7 @@ int main(int argc, char **argv) {
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) die("wait", NULL);
-  rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   for (int i = 0; i < n_cg; i++)
     if (rmdir(cg_dirs[i]) < 0) die("rmdir", cg_dirs[i]);
   return rc;

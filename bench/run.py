@@ -32,7 +32,7 @@ HIDDEN = CGROUP_ROOT / "unified"  # covered by a tmpfs on hybrid hosts
 CGROUP2_SUPER_MAGIC = 0x63677270
 
 PEERS = {"crun": "/usr/bin/crun", "runc": "/usr/sbin/runc"}
-SCENARIOS = ["run", "lifecycle", "limits", "exec", "list", "kill"]
+SCENARIOS = ["run", "lifecycle", "limits", "exec", "kill", "list"]
 SCENARIO_HELP = {
     "run": "run /bin/true in the foreground (create+start+wait+delete); "
            "also the kernel floor, with and without cgroups",
@@ -43,6 +43,9 @@ SCENARIO_HELP = {
     "list": "list with --list-containers containers created",
     "kill": "delete -f of a running container",
 }
+
+# The kernel-floor variants (bench/floor.c), interleaved with `run`.
+FLOORS = ("floor", "floor+cgroups", "floor+cgroups/procs")
 
 # Goal of issue 6, as a ratio to crun's median (RSS: an absolute MiB bound).
 GOALS = {"list": 0.5, "delete -f": 1.0}
@@ -426,8 +429,9 @@ class Bench:
             if isinstance(rt, str):  # the kernel floor
                 n[0] += 1
                 argv = [str(self.floor), str(self.b.rootfs)]
-                if rt == "floor+cgroups":
+                if rt != "floor":
                     argv.append(f"{PREFIX}floor-{os.getpid()}-{n[0]}")
+                    argv.append("procs" if rt.endswith("procs") else "self")
                 self.gap()
                 _, t, _ = self.run(argv)
                 self.record("floor", rt, t, keep)
@@ -438,7 +442,7 @@ class Bench:
             _, t, _ = self.timed(rt, "run", "--bundle", str(b), cid)
             self.record("run /bin/true", rt.name, t, keep)
             self.forget(rt, cid)
-        extra = () if self.o.no_floor else ("floor", "floor+cgroups")
+        extra = () if self.o.no_floor else FLOORS
         self.loop("run", step, extra)
 
     def sc_limits(self):
@@ -676,7 +680,7 @@ def report(bench, runtimes, opts, header):
                     med["berth"] / med["crun"] <= lim
             cells.append(g + (" met" if ok else " **not met**"))
         lines.append("| " + " | ".join(cells) + " |")
-    floor = [(w, bench.samples[("floor", w)]) for w in ("floor", "floor+cgroups")
+    floor = [(w, bench.samples[("floor", w)]) for w in FLOORS
              if ("floor", w) in bench.samples]
     if floor:
         crun_run = bench.samples.get(("run /bin/true", base))
@@ -684,8 +688,12 @@ def report(bench, runtimes, opts, header):
                   f"| reference | median / p90 | ratio to {base} run |",
                   "|---|---|---|"]
         what = {"floor": "clone + pivot_root + /proc + exec /bin/true + wait",
-                "floor+cgroups": "the same + mkdir, attach, rmdir a cgroup in "
-                                 "every hierarchy"}
+                "floor+cgroups": "the same + a cgroup in every hierarchy: mkdir, "
+                                 "the child moves itself in (v1: `0` into `tasks`; "
+                                 "v2: CLONE_INTO_CGROUP), rmdir",
+                "floor+cgroups/procs": "the same, but the parent writes the "
+                                       "child's pid into each `cgroup.procs` "
+                                       "(runc's and crun's way)"}
         for w, v in floor:
             m = statistics.median(v)
             r = f"{m / statistics.median(crun_run):.2f}" if crun_run else "—"
@@ -694,6 +702,22 @@ def report(bench, runtimes, opts, header):
 
 
 # ---- main ----
+
+def header(o, runtimes, mode, load0):
+    load1 = os.getloadavg()
+    return [
+        f"host: {platform.node()}, Linux {platform.release()}, "
+        f"{os.cpu_count()} CPUs, cgroup {mode}; load average "
+        f"{load0[0]:.1f} before, {load1[0]:.1f} after"
+        + (f"; nice {o.nice}" if o.nice else ""),
+        "runtimes: " + "; ".join(
+            f"{rt.name} = {rt.path} ({berth_source(rt.path) if rt.name == 'berth' else rt.version()})"
+            for rt in runtimes),
+        f"{o.iterations} interleaved iterations after {o.warmup} warm-up, "
+        f"{o.gap_ms:g} ms idle before each timed command; median / p90 of wall "
+        f"time; RSS: median of the create process's ru_maxrss",
+    ]
+
 
 def berth_source(path):
     """build-release/SOURCE (bench/build-release.sh), else HEAD and mtime."""
@@ -755,7 +779,6 @@ def main(argv):
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: container inits come to us
     if o.nice:
         os.setpriority(os.PRIO_PROCESS, 0, o.nice)
-    load0 = os.getloadavg()
     signal.signal(signal.SIGALRM, _alarm)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)  # also when started with SIGINT ignored
@@ -772,8 +795,9 @@ def main(argv):
         runtimes.append(Runtime(name, os.path.abspath(p)))
 
     tmp = tempfile.mkdtemp(prefix=PREFIX)
-    run = None
+    run = bench = None
     text = None
+    load0 = os.getloadavg()
     try:
         for prog in ("spawn", "floor"):  # small static helpers, built each time
             if subprocess.run(["cc", "-O2", "-static", "-o", f"{tmp}/{prog}",
@@ -791,39 +815,30 @@ def main(argv):
         for s in o.scenarios:
             log(f"scenario {s}: {SCENARIO_HELP[s]}")
             getattr(bench, "sc_" + s)()
-        load1 = os.getloadavg()
-        header = [
-            f"host: {platform.node()}, Linux {platform.release()}, "
-            f"{os.cpu_count()} CPUs, cgroup {mode}; load average "
-            f"{load0[0]:.1f} before, {load1[0]:.1f} after"
-            + (f"; nice {o.nice}" if o.nice else ""),
-            "runtimes: " + "; ".join(
-                f"{rt.name} = {rt.path} ({berth_source(rt.path) if rt.name == 'berth' else rt.version()})"
-                for rt in runtimes),
-            f"{o.iterations} interleaved iterations after {o.warmup} warm-up, "
-            f"{o.gap_ms:g} ms idle before each timed command; median / p90 of wall "
-            f"time; RSS: median of the create process's ru_maxrss",
-        ]
-        text = report(bench, runtimes, o, header)
-        if o.json:
-            Path(o.json).write_text(json.dumps(
-                {"header": header,
-                 "samples": [{"row": r, "runtime": w, "values": v}
-                             for (r, w), v in bench.samples.items()]}, indent=1))
     except KeyboardInterrupt:
         log("interrupted: cleaning up")
+        text = "(interrupted: partial results)"
     except Fail as e:
         log(f"bench/run.py: {e}")
+        text = "(failed: partial results)"
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
+        if bench and bench.samples:
+            # before the clean-up: a VM's time-out allows only 3 s after TERM
+            head = header(o, runtimes, mode, load0)
+            text = (text + "\n" if text else "") + report(bench, runtimes, o, head)
+            print(text, flush=True)
+            if o.json:
+                Path(o.json).write_text(json.dumps(
+                    {"header": head,
+                     "samples": [{"row": r, "runtime": w, "values": v}
+                                 for (r, w), v in bench.samples.items()]}, indent=1))
         leaks = cleanup(runtimes, run, tmp)
     if leaks:
         log("cleaned up leftovers:", *leaks, sep="\n  ")
-    if text is None:
-        return 1
-    print(text)
-    return 0
+    complete = text is not None and not text.startswith("(")
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":
