@@ -25,6 +25,8 @@ scripts/build-san.sh "${targets[@]/#/fuzz-}" || { echo "fuzz: build failed"; exi
 
 out=build-san/fuzz/artifacts
 mkdir -p "$out"
+# file:line in reports (llvm-16, scripts/install-deps.sh).
+[ -x /usr/lib/llvm-16/bin/llvm-symbolizer ] && export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

@@ -4,14 +4,15 @@
 set -eu
 [ "$(id -u)" = 0 ] || { echo "install-deps: must run as root (apt-get install)" >&2; exit 1; }
 
-# clang-16 and its runtimes (libFuzzer, ASan, UBSan): the sanitizer and fuzz
+# clang-16 and its runtimes (libFuzzer, ASan, UBSan; llvm-16 for the symbolizer
+# that puts file:line in their reports): the sanitizer and fuzz
 # build (scripts/build-san.sh). Not Debian's default clang 14, which cannot
 # compile libstdc++ 12's std::expected.
 PKGS="
   build-essential cmake ninja-build pkg-config
   nlohmann-json3-dev libseccomp-dev libcap-dev libcli11-dev
   libgtest-dev python3 python3-pytest
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev llvm-16
   busybox-static iproute2 util-linux procps psmisc
   crun runc podman catatonit
   docker.io containerd tini

@@ -1,19 +1,30 @@
 #!/bin/bash
 # Installs everything, builds, and runs every test: unit tests, the
-# integration suite on this host, and the cgroup v2 part inside a VM.
+# integration suite on this host (with the soak, concurrency and resource
+# bound tests), the cgroup v2 part inside a VM, then the same code built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (unit tests, an integration
+# subset, a short soak) and a short fuzz run of every parser.
 # Every part runs even when an earlier one failed; the exit status says
-# whether all passed.
+# whether all passed. FUZZ_SECONDS (per target, default 30) and
+# BERTH_SOAK_CYCLES (default 200) make the long runs longer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 scripts/build.sh || exit 1
 
+# The sanitizer build (clang: ~10 min on 2 cores) goes on at low priority
+# while the first parts run; its parts wait for it.
+mkdir -p build-san
+nice -n 10 scripts/build-san.sh >build-san/build.log 2>&1 &
+san_build=$!
+
 failed=()
 part() {
-  local name=$1
+  local name=$1 t0=$SECONDS
   shift
   echo "== $name"
   "$@" || failed+=("$name")
+  echo "== $name: $((SECONDS - t0)) s"
 }
 
 part "unit tests" build/unit-tests --gtest_brief=1
@@ -26,6 +37,17 @@ if [ -x "$vm" ]; then
 else
   echo "== cgroup v2 VM: skipped ($vm not found; see tests/integration/README.md)"
 fi
+
+san_built() {
+  wait "$san_build" && return 0
+  tail -30 build-san/build.log
+  return 1
+}
+part "sanitizer build (clang 16, ASan+UBSan, fuzz targets)" san_built
+part "unit tests (ASan+UBSan)" tests/sanitizers.sh unit
+part "integration subset and soak (ASan+UBSan runtime)" tests/sanitizers.sh integration
+# 9 targets x 30 s, two at a time (2 cores): ~2.5 min.
+part "fuzz (${FUZZ_SECONDS:-30} s per target)" env FUZZ_JOBS=2 fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}"
