@@ -18,7 +18,7 @@ namespace berth::runtime {
 using nlohmann::json;
 
 std::string record_to_json(const Record &r) {
-  json j = json::parse(oci::state_to_json(r.oci, false));
+  json j = oci::state_to_object(r.oci);
   j["startTime"] = r.start_time;
   if (r.creator) j["creator"] = r.creator;
   if (!r.cgroup.empty()) j["cgroup"] = r.cgroup;
@@ -28,11 +28,11 @@ std::string record_to_json(const Record &r) {
 }
 
 Result<Record> record_from_json(std::string_view text, const std::string &what) {
-  auto st = oci::parse_state(text);
+  json j = json::parse(text, nullptr, false);
+  auto st = oci::parse_state(j);
   if (!st) return fail(st.error().with(what));
   Record r;
   r.oci = std::move(*st);
-  json j = json::parse(text, nullptr, false);
   auto bad = [&](const char *field, const char *want) {
     return fail_msg(what + ": " + field + ": expected " + want + ", got " + j[field].dump());
   };
@@ -130,7 +130,8 @@ Result<std::vector<std::string>> StateStore::list() const {
     return fail_errno("list " + root_);
   }
   while (dirent *e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
+    // Not containers: temporary names, the cache (seccomp_cache.hpp).
+    if (!validate_id(e->d_name)) continue;
     if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) ids.emplace_back(e->d_name);
   }
   ::closedir(d);
