@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -187,17 +188,37 @@ Result<std::vector<StateStore::Entry>> StateStore::summaries() const {
   ASSIGN_OR_RETURN(auto ids, list());
   UniqueFd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ids.empty() ? Result<std::vector<Entry>>(out) : fail_errno("open " + root_);
+  // The state files' fds are closed a batch at a time with one close_range:
+  // on this kind of host every syscall costs several microseconds, and a
+  // close per container was a fifth of list's time. Nothing else opens fds
+  // meanwhile, so a batch is the contiguous range [first, last].
+  int first = -1, last = -1;
+  auto close_batch = [&] {
+    if (first >= 0) ::syscall(SYS_close_range, first, last, 0);
+    first = last = -1;
+  };
   for (auto &id : ids) {
-    UniqueFd fd(::openat(root.get(), (id + "/state.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) continue; // being created or deleted right now
-    auto text = read_regular(fd.get(), root_ + "/" + id + "/state.json");
+    if (first >= 0 && last - first >= 255) close_batch();
+    int fd = ::openat(root.get(), (id + "/state.json").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue; // being created or deleted right now
+    if (first < 0) first = fd;
+    if (fd != last + 1 && last >= 0) { // not contiguous after all: close it alone
+      close_batch();
+      first = fd;
+    }
+    last = fd;
+    auto text = read_regular(fd, root_ + "/" + id + "/state.json");
     if (!text) continue;
     auto rec = record_summary_from_json(*text, "state of container " + id);
     if (!rec) continue;
+    // start removes the fifo before it records "running": only a container
+    // recorded as created may have been started since.
     struct stat st;
-    bool fifo = ::fstatat(root.get(), (id + "/exec.fifo").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    bool fifo = rec->oci.status == "created" &&
+                ::fstatat(root.get(), (id + "/exec.fifo").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     out.push_back({std::move(*rec), fifo});
   }
+  close_batch();
   return out;
 }
 
