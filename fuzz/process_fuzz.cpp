@@ -16,6 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(!p.error().message().empty());
     return 0;
   }
-  (void)runtime::plan_process(*p, std::nullopt, std::nullopt);
+  (void)runtime::plan_process(*p, std::nullopt, std::nullopt, "");
   return 0;
 }

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (spec->process) {
     const auto &lx = spec->linux_;
     (void)runtime::plan_process(*spec->process, lx ? lx->seccomp : std::nullopt,
-                                lx ? lx->personality : std::nullopt);
+                                lx ? lx->personality : std::nullopt, "");
   }
   return 0;
 }

@@ -10,7 +10,7 @@ set -eu
 # compile libstdc++ 12's std::expected.
 PKGS="
   build-essential cmake ninja-build pkg-config
-  nlohmann-json3-dev libseccomp-dev libcap-dev libcli11-dev
+  nlohmann-json3-dev libseccomp-dev libcap-dev
   libgtest-dev python3 python3-pytest
   clang-16 libclang-rt-16-dev llvm-16
   busybox-static iproute2 util-linux procps psmisc

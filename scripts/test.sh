@@ -5,7 +5,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (unit tests, an integration
 # subset, a short soak) and a short fuzz run of every parser.
 # Every part runs even when an earlier one failed; the exit status says
-# whether all passed. FUZZ_SECONDS (per target, default 30) and
+# whether all passed. FUZZ_SECONDS (per target, default 60) and
 # BERTH_SOAK_CYCLES (default 200) make the long runs longer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,8 +46,8 @@ san_built() {
 part "sanitizer build (clang 16, ASan+UBSan, fuzz targets)" san_built
 part "unit tests (ASan+UBSan)" tests/sanitizers.sh unit
 part "integration subset and soak (ASan+UBSan runtime)" tests/sanitizers.sh integration
-# 9 targets x 30 s, two at a time (2 cores): ~2.5 min.
-part "fuzz (${FUZZ_SECONDS:-30} s per target)" env FUZZ_JOBS=2 fuzz/run.sh "${FUZZ_SECONDS:-30}"
+# 10 targets x 60 s, two at a time (2 cores): ~5 min.
+part "fuzz (${FUZZ_SECONDS:-60} s per target)" env FUZZ_JOBS=2 fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}"

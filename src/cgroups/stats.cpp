@@ -2,6 +2,7 @@
 // not mounted (or not enabled) leaves its fields at 0.
 #include "cgroups/driver.hpp"
 #include "cgroups/fs.hpp"
+#include "common/strings.hpp"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -38,27 +39,6 @@ bool parse_dev(std::string_view d, BlkioEntry &e) {
   e.major = *maj;
   e.minor = *min;
   return true;
-}
-
-std::vector<std::string_view> words(std::string_view line) {
-  std::vector<std::string_view> w;
-  while (!line.empty()) {
-    auto b = line.find_first_not_of(" \t");
-    if (b == std::string_view::npos) break;
-    line.remove_prefix(b);
-    auto e = line.find_first_of(" \t");
-    w.push_back(line.substr(0, e));
-    line.remove_prefix(e == std::string_view::npos ? line.size() : e);
-  }
-  return w;
-}
-
-template <class F> void each_line(std::string_view text, F f) {
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    f(text.substr(0, nl));
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-  }
 }
 
 // v1 blkio lists: "MAJ:MIN Op value" lines and a "Total value" line.

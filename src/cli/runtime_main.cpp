@@ -1,6 +1,8 @@
 // berth-runtime: runc's command line over the runtime library. Thin: parse
 // flags, call one operation, print, exit code.
+#include "cli/flags.hpp"
 #include "common/file.hpp"
+#include "common/strings.hpp"
 #include "common/log.hpp"
 #include "linux/sealed_exe.hpp"
 #include "linux/signals.hpp"
@@ -10,7 +12,6 @@
 #include "runtime/runtime.hpp"
 #include "runtime/version.hpp"
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -18,10 +19,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 #include <map>
-#include <set>
-#include <sstream>
 
 using namespace berth;
 
@@ -72,9 +70,7 @@ int ps_table(const std::vector<pid_t> &pids, const std::vector<std::string> &ps_
   int pid_col = -1;
   bool header = true;
   while (std::fgets(line, sizeof line, f)) {
-    std::istringstream in(line);
-    std::vector<std::string> cols;
-    for (std::string w; in >> w;) cols.push_back(w);
+    std::vector<std::string_view> cols = words(std::string_view(line).substr(0, std::string_view(line).find('\n')));
     if (header) {
       for (size_t i = 0; i < cols.size(); i++)
         if (cols[i] == "PID") pid_col = int(i);
@@ -83,46 +79,13 @@ int ps_table(const std::vector<pid_t> &pids, const std::vector<std::string> &ps_
       continue;
     }
     if (pid_col < 0 || size_t(pid_col) >= cols.size()) continue;
-    pid_t p = pid_t(std::atoi(cols[size_t(pid_col)].c_str()));
+    pid_t p = pid_t(std::atoi(std::string(cols[size_t(pid_col)]).c_str()));
     for (pid_t q : pids)
       if (p == q) std::fputs(line, stdout);
   }
   int st = ::pclose(f);
   if (pid_col < 0) return report(Error::msg("ps: no PID column in the output of " + cmd));
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
-}
-
-// runc stops parsing exec's flags at the container id: what follows is the
-// command, even when it looks like a flag ("exec ID sh -c ..."). CLI11 would
-// take it for flags, so the command is cut off here and returned in command.
-std::vector<std::string> split_exec_command(int argc, char **argv, std::vector<std::string> &command) {
-  static const std::set<std::string> global_values = {"--root", "--log", "--log-format", "--criu"};
-  static const std::set<std::string> exec_values = {"-p", "--process", "--console-socket", "--pid-file",
-                                                    "--cwd", "-e", "--env", "-u", "--user",
-                                                    "-g", "--additional-gids", "-c", "--cap",
-                                                    "--preserve-fds", "--apparmor", "--process-label"};
-  std::vector<std::string> args(argv, argv + argc);
-  size_t i = 1;
-  while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
-    i += global_values.count(args[i]) ? 2 : 1;
-  }
-  if (i >= args.size() || args[i] != "exec") return args;
-  for (i++; i < args.size(); i++) {
-    if (args[i] == "--") {
-      command.assign(args.begin() + long(i) + 1, args.end());
-      args.resize(i);
-      return args;
-    }
-    if (args[i].size() > 1 && args[i][0] == '-') {
-      if (exec_values.count(args[i])) i++;
-      continue;
-    }
-    command.assign(args.begin() + long(i) + 1, args.end());
-    if (!command.empty() && command[0] == "--") command.erase(command.begin());
-    args.resize(i + 1);
-    return args;
-  }
-  return args;
 }
 
 // "64m", "1g", "1024", "-1": bytes, as runc's --memory flags take them.
@@ -155,136 +118,107 @@ Result<long> parse_interval(const std::string &s) {
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"berth-runtime: an OCI runtime (runtime-spec 1.3) with runc's command line"};
-  app.require_subcommand(0, 1);
-  app.set_version_flag("-v,--version", std::string("berth-runtime version ") + kVersion + "\nspec: " + oci::kSpecVersion);
-
+  cli::Parser app("berth-runtime", "an OCI runtime (runtime-spec 1.3) with runc's command line");
   runtime::GlobalOptions g;
-  std::string log_file, log_format = "text", rootless;
+  std::string log_file, log_format = "text", rootless, criu;
   bool debug = false;
-  app.add_option("--root", g.root, "directory for container state (default /run/berth-runtime)");
-  app.add_option("--log", log_file, "append log records to this file (default stderr)");
-  app.add_option("--log-format", log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--debug", debug, "log debug records");
-  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not available)");
-  app.add_option("--rootless", rootless, "rootless mode: true, false or auto")->expected(0, 1);
-  std::string criu;
-  app.add_option("--criu", criu, "ignored (checkpointing is not supported)")->group("");
+  app.globals()
+      .flag("--root DIR", "directory for container state (default /run/berth-runtime)", g.root)
+      .flag("--log FILE", "append log records to this file (default stderr)", log_file)
+      .flag("--log-format FORMAT", "log format: text or json", log_format, {"text", "json"})
+      .flag("--debug", "log debug records", debug)
+      .flag("--systemd-cgroup", "use the systemd cgroup driver (not available)", g.systemd_cgroup)
+      .optional_value("--rootless", "rootless mode: true, false or auto (default)", rootless,
+                      {"true", "false", "auto"})
+      .flag("--criu PATH", "ignored (checkpointing is not supported)", criu)
+      .hide_last();
 
-  // Shared create/run flags.
   runtime::CreateOptions co;
-  auto add_create_flags = [&](CLI::App *c) {
-    c->add_option("id", co.id, "container id")->required();
-    c->add_option("-b,--bundle", co.bundle, "bundle directory (default: current directory)");
-    c->add_option("--pid-file", co.pid_file, "write the init's pid to this file");
-    c->add_option("--console-socket", co.console_socket, "unix socket to send the pty master to");
-    c->add_flag("--no-pivot", co.no_pivot, "use MS_MOVE + chroot instead of pivot_root");
-    c->add_flag("--no-new-keyring", co.no_new_keyring, "do not create a new session keyring");
-    c->add_option("--preserve-fds", co.preserve_fds, "pass this many extra fds (from 3 on) to the container");
+  auto create_flags = [&](cli::Command &c) -> cli::Command & {
+    return c.arg("ID", co.id)
+        .flag("-b,--bundle DIR", "bundle directory (default: current directory)", co.bundle)
+        .flag("--pid-file FILE", "write the init's pid to this file", co.pid_file)
+        .flag("--console-socket SOCKET", "unix socket to send the pty master to", co.console_socket)
+        .flag("--no-pivot", "use MS_MOVE + chroot instead of pivot_root", co.no_pivot)
+        .flag("--no-new-keyring", "do not create a new session keyring", co.no_new_keyring)
+        .flag("--preserve-fds", "pass this many extra fds (from 3 on) to the container", co.preserve_fds);
   };
-
-  auto *spec_cmd = app.add_subcommand("spec", "write a default config.json into the bundle");
-  std::string spec_bundle = ".";
-  bool spec_rootless = false;
-  spec_cmd->add_option("-b,--bundle", spec_bundle, "bundle directory");
-  spec_cmd->add_flag("--rootless", spec_rootless, "a config for a rootless container");
-
-  auto *create_cmd = app.add_subcommand("create", "create a container, its init parked until start");
-  add_create_flags(create_cmd);
-  auto *run_cmd = app.add_subcommand("run", "create and start a container; wait for it unless -d");
-  add_create_flags(run_cmd);
-  bool detach = false, keep = false;
-  run_cmd->add_flag("-d,--detach", detach, "detach from the container's process");
-  run_cmd->add_flag("--keep", keep, "do not delete the container after it exits");
-
-  std::string id;
-  auto *start_cmd = app.add_subcommand("start", "start a created container");
-  start_cmd->add_option("id", id, "container id")->required();
-  auto *state_cmd = app.add_subcommand("state", "print a container's state as JSON");
-  state_cmd->add_option("id", id, "container id")->required();
-
-  auto *list_cmd = app.add_subcommand("list", "list containers");
-  std::string format = "table";
-  bool quiet = false;
-  list_cmd->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  list_cmd->add_flag("-q,--quiet", quiet, "print ids only");
-
-  auto *kill_cmd = app.add_subcommand("kill", "send a signal to a container's init (default TERM)");
-  std::string signal = "TERM";
-  bool all = false;
-  kill_cmd->add_option("id", id, "container id")->required();
-  kill_cmd->add_option("signal", signal, "signal name or number");
-  kill_cmd->add_flag("-a,--all", all, "signal every process in the container");
-
-  auto *delete_cmd = app.add_subcommand("delete", "delete a stopped container (--force: any)");
-  bool force = false;
-  delete_cmd->add_option("id", id, "container id")->required();
-  delete_cmd->add_flag("-f,--force", force, "kill the container first if it runs");
-
-  auto *ps_cmd = app.add_subcommand("ps", "list the processes of a container");
+  std::string id, format = "table", signal = "TERM", spec_bundle = ".", resources_file, interval = "5s";
+  bool spec_rootless = false, detach = false, keep = false, quiet = false, all = false, force = false,
+       stats_once = false;
   std::vector<std::string> ps_args;
-  ps_cmd->add_option("id", id, "container id")->required();
-  ps_cmd->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  ps_cmd->add_option("ps-args", ps_args, "arguments for ps (after --)");
-
-  auto *pause_cmd = app.add_subcommand("pause", "freeze every process of a container");
-  pause_cmd->add_option("id", id, "container id")->required();
-  auto *resume_cmd = app.add_subcommand("resume", "thaw a paused container");
-  resume_cmd->add_option("id", id, "container id")->required();
-
-  auto *update_cmd = app.add_subcommand("update", "change the resource limits of a running container");
-  std::string resources_file;
   std::map<std::string, std::string> uflags;
-  update_cmd->add_option("id", id, "container id")->required();
-  update_cmd->add_option("-r,--resources", resources_file, "linux.resources JSON file (- for stdin)");
+  runtime::ExecOptions eo;
+  std::vector<std::string> gids;
+
+  auto *spec_cmd = &app.add("spec", "write a default config.json into the bundle")
+                        .flag("-b,--bundle DIR", "bundle directory", spec_bundle)
+                        .flag("--rootless", "a config for a rootless container", spec_rootless);
+  auto *create_cmd = &create_flags(app.add("create", "create a container, its init parked until start"));
+  auto *run_cmd = &create_flags(app.add("run", "create and start a container; wait for it unless -d"))
+                       .flag("-d,--detach", "detach from the container's process", detach)
+                       .flag("--keep", "do not delete the container after it exits", keep);
+  auto *start_cmd = &app.add("start", "start a created container").arg("ID", id);
+  auto *state_cmd = &app.add("state", "print a container's state as JSON").arg("ID", id);
+  auto *list_cmd = &app.add("list", "list containers")
+                        .flag("-f,--format FORMAT", "table or json", format, {"table", "json"})
+                        .flag("-q,--quiet", "print ids only", quiet);
+  auto *kill_cmd = &app.add("kill", "send a signal to a container's init (default TERM)")
+                        .arg("ID", id)
+                        .arg("SIGNAL", signal, false)
+                        .flag("-a,--all", "signal every process in the container", all);
+  auto *delete_cmd = &app.add("delete", "delete a stopped container (--force: any)")
+                          .arg("ID", id)
+                          .flag("-f,--force", "kill the container first if it runs", force);
+  auto *ps_cmd = &app.add("ps", "list the processes of a container")
+                      .arg("ID", id)
+                      .flag("-f,--format FORMAT", "table or json", format, {"table", "json"})
+                      .rest_args("PS-OPTIONS", ps_args);
+  auto *pause_cmd = &app.add("pause", "freeze every process of a container").arg("ID", id);
+  auto *resume_cmd = &app.add("resume", "thaw a paused container").arg("ID", id);
+  auto *update_cmd = &app.add("update", "change the resource limits of a running container")
+                          .arg("ID", id)
+                          .flag("-r,--resources FILE", "linux.resources JSON file (- for stdin)", resources_file);
   for (const char *f : {"--memory", "--memory-reservation", "--memory-swap", "--kernel-memory",
                         "--kernel-memory-tcp", "--cpu-shares", "--cpu-quota", "--cpu-period",
                         "--cpu-rt-runtime", "--cpu-rt-period", "--cpuset-cpus", "--cpuset-mems",
                         "--pids-limit", "--blkio-weight"})
-    update_cmd->add_option(f, uflags[f + 2], std::string("runc's ") + f);
+    update_cmd->flag(f, std::string("runc's ") + f, uflags[f + 2]);
+  auto *events_cmd = &app.add("events", "print a container's resource usage as JSON")
+                          .arg("ID", id)
+                          .flag("--stats", "print one record and exit", stats_once)
+                          .flag("--interval DURATION", "time between records (default 5s)", interval);
+  auto *features_cmd = &app.add("features", "print what this runtime supports (JSON)");
+  auto *exec_cmd = &app.add("exec", "run a new process in a running container")
+                        .arg("ID", eo.id)
+                        .rest_args("COMMAND", eo.args)
+                        .flag("-p,--process FILE", "process.json to run (- for stdin)", eo.process_file)
+                        .flag("-d,--detach", "do not wait for the process", eo.detach)
+                        .flag("-t,--tty", "allocate a pseudo-terminal", eo.tty)
+                        .flag("--console-socket SOCKET", "unix socket to send the pty master to", eo.console_socket)
+                        .flag("--pid-file FILE", "write the process's pid to this file", eo.pid_file)
+                        .flag("--cwd DIR", "working directory inside the container", eo.cwd)
+                        .list("-e,--env NAME=VALUE", "environment variable NAME=VALUE", eo.env)
+                        .flag("-u,--user UID[:GID]", "UID[:GID]", eo.user)
+                        .list("-g,--additional-gids GID", "additional group id", gids)
+                        .list("-c,--cap CAP", "add a capability", eo.caps)
+                        .flag("--no-new-privs", "set no_new_privs", eo.no_new_privs)
+                        .flag("--apparmor PROFILE", "AppArmor profile for the process", eo.apparmor)
+                        .flag("--process-label LABEL", "SELinux label for the process", eo.process_label)
+                        .flag("--preserve-fds", "pass this many extra fds (from 3 on)", eo.preserve_fds);
 
-  auto *events_cmd = app.add_subcommand("events", "print a container's resource usage as JSON");
-  bool stats_once = false;
-  std::string interval = "5s";
-  events_cmd->add_option("id", id, "container id")->required();
-  events_cmd->add_flag("--stats", stats_once, "print one record and exit");
-  events_cmd->add_option("--interval", interval, "time between records (default 5s)");
-
-  auto *features_cmd = app.add_subcommand("features", "print what this runtime supports (JSON)");
-
-  runtime::ExecOptions eo;
-  auto *exec_cmd = app.add_subcommand("exec", "run a new process in a running container");
-  exec_cmd->add_option("id", eo.id, "container id")->required();
-  exec_cmd->add_option("command", eo.args, "command and its arguments");
-  exec_cmd->add_option("-p,--process", eo.process_file, "process.json to run (- for stdin)");
-  exec_cmd->add_flag("-d,--detach", eo.detach, "do not wait for the process");
-  exec_cmd->add_flag("-t,--tty", eo.tty, "allocate a pseudo-terminal");
-  exec_cmd->add_option("--console-socket", eo.console_socket, "unix socket to send the pty master to");
-  exec_cmd->add_option("--pid-file", eo.pid_file, "write the process's pid to this file");
-  exec_cmd->add_option("--cwd", eo.cwd, "working directory inside the container");
-  exec_cmd->add_option("-e,--env", eo.env, "environment variable NAME=VALUE (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  exec_cmd->add_option("-u,--user", eo.user, "UID[:GID]");
-  exec_cmd->add_option("-g,--additional-gids", eo.additional_gids, "additional group id (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  exec_cmd->add_option("-c,--cap", eo.caps, "add a capability (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  exec_cmd->add_flag("--no-new-privs", eo.no_new_privs, "set no_new_privs");
-  exec_cmd->add_option("--apparmor", eo.apparmor, "AppArmor profile for the process");
-  exec_cmd->add_option("--process-label", eo.process_label, "SELinux label for the process");
-  exec_cmd->add_option("--preserve-fds", eo.preserve_fds, "pass this many extra fds (from 3 on)");
-  exec_cmd->positionals_at_end();
-
-  std::vector<std::string> command;
-  std::vector<std::string> args = split_exec_command(argc, argv, command);
-  std::vector<char *> cargv;
-  for (auto &a : args) cargv.push_back(a.data());
-  try {
-    app.parse(int(cargv.size()), cargv.data());
-  } catch (const CLI::ParseError &e) {
-    if (e.get_exit_code() != 0) {
-      std::fprintf(stderr, "berth-runtime: %s\n", e.what());
-      if (app.get_subcommands().empty() && std::string(e.what()).find("subcommand") != std::string::npos) return 1;
-      return 1;
-    }
-    return app.exit(e);
+  auto parsed = app.parse(argc, argv);
+  if (!parsed) {
+    std::fprintf(stderr, "berth-runtime: %s\n", parsed.error().message().c_str());
+    return 1;
+  }
+  if (parsed->version) {
+    std::printf("berth-runtime version %s\nspec: %s\n", kVersion, oci::kSpecVersion);
+    return 0;
+  }
+  if (parsed->help) {
+    std::fputs((parsed->command ? app.help(*parsed->command) : app.help()).c_str(), stdout);
+    return 0;
   }
 
   if (!log_file.empty()) {
@@ -295,16 +229,16 @@ int main(int argc, char **argv) {
   log::set_sink(sink);
   if (debug) log::set_min_level(log::Level::Debug);
   // runc: --rootless with no value or "auto" decides from who we are.
-  if (rootless != "true" && rootless != "false" && rootless != "auto" && !rootless.empty())
-    return report(Error::msg("--rootless: invalid value \"" + rootless + "\" (true, false or auto)"));
   g.rootless = rootless == "true" || (rootless != "false" && runtime::running_rootless());
-  if (g.rootless && app.get_option("--root")->count() == 0) g.root = runtime::rootless_state_root();
+  bool root_given = false;
+  for (auto &f : parsed->set) root_given |= f == "--root";
+  if (g.rootless && !root_given) g.root = runtime::rootless_state_root();
 
-  if (app.get_subcommands().empty()) {
+  if (!parsed->command) {
     std::fputs(app.help().c_str(), stderr);
     return 1;
   }
-  CLI::App *cmd = app.get_subcommands().front();
+  const cli::Command *cmd = parsed->command;
   // The commands that put a process into a container run from a read-only
   // view of this binary (CVE-2019-5736, linux/sealed_exe.hpp).
   if (cmd == create_cmd || cmd == run_cmd || cmd == exec_cmd) {
@@ -335,7 +269,7 @@ int main(int argc, char **argv) {
       for (auto &s : *st) std::printf("%s\n", s.id.c_str());
     } else if (format == "json") {
       nlohmann::json a = nlohmann::json::array();
-      for (auto &s : *st) a.push_back(nlohmann::json::parse(oci::state_to_json(s, false)));
+      for (auto &s : *st) a.push_back(oci::state_to_object(s));
       std::printf("%s\n", a.dump().c_str());
     } else {
       print_table(*st);
@@ -441,7 +375,14 @@ int main(int argc, char **argv) {
   } else if (cmd == features_cmd) {
     std::printf("%s\n", oci::features_json().c_str());
   } else if (cmd == exec_cmd) {
-    eo.args.insert(eo.args.end(), command.begin(), command.end());
+    for (auto &s : gids) {
+      char *end = nullptr;
+      errno = 0;
+      unsigned long v = std::strtoul(s.c_str(), &end, 10);
+      if (s.empty() || *end || errno || s[0] == '-' || v > UINT32_MAX)
+        return report(Error::msg("exec: --additional-gids: not a group id: \"" + s + "\""));
+      eo.additional_gids.push_back(unsigned(v));
+    }
     auto st = runtime::exec(g, eo);
     if (!st) return report(st.error());
     return *st;

@@ -36,6 +36,22 @@ Result<std::string> read_fd(int fd, const std::string &what, size_t max_bytes) {
   return out;
 }
 
+Result<std::string> read_regular(int fd, const std::string &what, size_t max_bytes) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read " + what);
+    }
+    if (out.size() + size_t(n) > max_bytes)
+      return fail_msg("read " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
+    out.append(buf, size_t(n));
+    if (size_t(n) < sizeof buf) return out;
+  }
+}
+
 Result<std::string> read_file(const std::string &path, size_t max_bytes) {
   ASSIGN_OR_RETURN(UniqueFd fd, open_file(path, O_RDONLY));
   return read_fd(fd.get(), path, max_bytes);

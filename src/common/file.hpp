@@ -17,6 +17,9 @@ Result<UniqueFd> open_at(int dirfd, const std::string &path, int flags, mode_t m
 // Refuses files larger than max_bytes: input may be hostile.
 Result<std::string> read_file(const std::string &path, size_t max_bytes = 64u << 20);
 Result<std::string> read_fd(int fd, const std::string &what, size_t max_bytes = 64u << 20);
+// read_fd for a regular file: a short read is its end (saves the read that
+// returns 0; not for /proc or sysfs files, whose reads may stop early).
+Result<std::string> read_regular(int fd, const std::string &what, size_t max_bytes = 64u << 20);
 
 // Writes data to an existing file in one write(2): cgroup and /proc files.
 Result<> write_file(const std::string &path, std::string_view data);

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sstream>
+#include "common/strings.hpp"
 
 namespace berth::linuxf {
 
@@ -28,50 +28,46 @@ std::vector<Hierarchy> cgroup_mounts() {
   std::vector<Hierarchy> out;
   auto text = read_file("/proc/self/mountinfo");
   if (!text) return out;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
+  each_line(*text, [&](std::string_view line) {
     auto sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    std::istringstream pre(line.substr(0, sep)), post(line.substr(sep + 3));
-    std::string id, parent, dev, root, mp, fstype, src, sopts;
-    pre >> id >> parent >> dev >> root >> mp;
-    post >> fstype >> src >> sopts;
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    if (mp.rfind("/sys/fs/cgroup", 0) != 0) continue;
+    if (sep == std::string_view::npos) return;
+    auto pre = words(line.substr(0, sep)), post = words(line.substr(sep + 3));
+    if (pre.size() < 5 || post.size() < 3) return;
+    std::string_view root = pre[3], mp = pre[4], fstype = post[0];
+    if (fstype != "cgroup" && fstype != "cgroup2") return;
+    if (!mp.starts_with("/sys/fs/cgroup")) return;
     Hierarchy h;
     h.mountpoint = mp;
     h.root = root;
     h.v2 = fstype == "cgroup2";
-    h.super_opts = sopts;
-    auto slash = mp.rfind('/');
-    h.name = mp.substr(slash + 1);
+    h.super_opts = post[2];
+    h.name = mp.substr(mp.rfind('/') + 1);
     out.push_back(h);
-  }
+  });
   return out;
 }
 
 // This process's cgroup path in the hierarchy whose controllers are in `opts`.
 std::string own_path(const std::string &cgroup_file, const Hierarchy &h) {
-  std::istringstream in(cgroup_file);
-  std::string line;
-  while (std::getline(in, line)) {
+  std::string found = "/";
+  bool done = false;
+  each_line(cgroup_file, [&](std::string_view line) {
     auto a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (h.v2 ? ctrls.empty() : (!ctrls.empty() && h.super_opts.find(ctrls) != std::string::npos))
-      return path;
-  }
-  return "/";
+    if (done || a == std::string_view::npos || b == std::string_view::npos) return;
+    std::string_view ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (h.v2 ? ctrls.empty() : (!ctrls.empty() && h.super_opts.find(ctrls) != std::string::npos)) {
+      found = path;
+      done = true;
+    }
+  });
+  return found;
 }
 
 // The v1 controller list of a hierarchy from its super options.
 std::string v1_controllers(const std::string &sopts) {
   std::string out;
-  std::istringstream in(sopts);
-  std::string w;
-  while (std::getline(in, w, ',')) {
-    if (w == "rw" || w == "ro" || w.rfind("release_agent", 0) == 0 || w == "clone_children" ||
+  for (std::string_view w : split(sopts, ',')) {
+    if (w.empty() || w == "rw" || w == "ro" || w.rfind("release_agent", 0) == 0 || w == "clone_children" ||
         w == "noprefix" || w == "xattr" || w == "cpuset_v2_mode")
       continue;
     if (!out.empty()) out += ',';
@@ -133,11 +129,11 @@ Result<> mount_cgroup(int rootfd, const MountEntry &e, const RootfsPlan &plan) {
   // cpu -> cpu,cpuacct and friends, as on the host.
   for (auto &h : hs) {
     if (h.name.find(',') == std::string::npos) continue;
-    std::istringstream in(h.name);
-    std::string part;
-    while (std::getline(in, part, ','))
+    for (std::string_view p : split(h.name, ',')) {
+      std::string part(p);
       if (::symlinkat(h.name.c_str(), top.get(), part.c_str()) < 0 && errno != EEXIST)
         return fail_errno(what + ": symlink " + part);
+    }
   }
   if (flags & MS_RDONLY) TRY(remount_bind(fd_path(top.get()), flags, what + ": remount read-only"));
   return {};

@@ -18,8 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <climits>
-#include <sstream>
 
 namespace berth::linuxf {
 

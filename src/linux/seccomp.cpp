@@ -275,6 +275,12 @@ Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp &cfg, std::vector<std
   return out;
 }
 
+std::string seccomp_build_id() {
+  const scmp_version *v = seccomp_version();
+  return "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->micro) + " api " + std::to_string(seccomp_api_get());
+}
+
 Result<int> load_seccomp(const CompiledSeccomp &c) {
   if (c.program.empty()) return fail_msg("load seccomp filter: empty program");
   sock_fprog prog{static_cast<unsigned short>(c.program.size()),

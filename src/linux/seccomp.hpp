@@ -22,6 +22,11 @@ struct CompiledSeccomp {
 // the field) and compiles. Syscall names libseccomp does not know are skipped.
 Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp &cfg, std::vector<std::string> &warnings);
 
+// What, besides the profile, decides the program compile_seccomp makes: the
+// libseccomp version (its syscall tables) and the kernel's seccomp API level
+// as libseccomp sees it. Part of the seccomp cache's key.
+std::string seccomp_build_id();
+
 // seccomp(SECCOMP_SET_MODE_FILTER). Returns the notify listener fd when
 // uses_notify, else -1. No allocation: safe between clone and exec.
 Result<int> load_seccomp(const CompiledSeccomp &c);

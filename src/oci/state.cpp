@@ -8,7 +8,7 @@ namespace berth::oci {
 
 using nlohmann::json;
 
-std::string state_to_json(const State &s, bool pretty) {
+json state_to_object(const State &s) {
   json j = json::object();
   j["ociVersion"] = s.oci_version;
   j["id"] = s.id;
@@ -19,6 +19,11 @@ std::string state_to_json(const State &s, bool pretty) {
   j["created"] = s.created;
   j["owner"] = s.owner;
   if (!s.annotations.empty()) j["annotations"] = s.annotations;
+  return j;
+}
+
+std::string state_to_json(const State &s, bool pretty) {
+  json j = state_to_object(s);
   return pretty ? j.dump(2) : j.dump();
 }
 
@@ -28,12 +33,15 @@ std::string container_process_state_json(const State &s, int pid, const std::str
   j["fds"] = json::array({"seccompFd"});
   j["pid"] = pid;
   if (!metadata.empty()) j["metadata"] = metadata;
-  j["state"] = json::parse(state_to_json(s, false));
+  j["state"] = state_to_object(s);
   return j.dump();
 }
 
 Result<State> parse_state(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
+  return parse_state(json::parse(text, nullptr, false));
+}
+
+Result<State> parse_state(const json &j) {
   if (j.is_discarded() || !j.is_object()) return fail_msg("parse state: not a JSON object");
   State s;
   // Integers only, in range: nlohmann's value() converts a float such as

@@ -4,6 +4,8 @@
 
 #include "common/error.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -25,6 +27,8 @@ struct State {
 };
 
 std::string state_to_json(const State &s, bool pretty = true);
+// The same as a JSON object (for records that add their own fields).
+nlohmann::json state_to_object(const State &s);
 
 // The container process state (config-linux.md) sent to a seccomp agent at
 // linux.seccomp.listenerPath along with the notify fd: {"ociVersion",
@@ -32,5 +36,6 @@ std::string state_to_json(const State &s, bool pretty = true);
 // process the filter is in, as the runtime sees it.
 std::string container_process_state_json(const State &s, int pid, const std::string &metadata);
 Result<State> parse_state(std::string_view json);
+Result<State> parse_state(const nlohmann::json &j);
 
 } // namespace berth::oci

@@ -44,7 +44,7 @@ Result<> check_sysctl(const oci::Spec &spec) {
 } // namespace
 
 Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, const std::string &id,
-                                     bool no_pivot, bool cgroupns_at_clone) {
+                                     bool no_pivot, bool cgroupns_at_clone, const std::string &state_root) {
   ContainerPlan p;
   p.id = id;
   p.bundle = bundle;
@@ -117,7 +117,7 @@ Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, 
   ASSIGN_OR_RETURN(p.rootfs, linuxf::plan_rootfs(spec, bundle));
   p.rootfs.no_pivot = no_pivot;
   p.rootfs.cgroupns = spec.find_namespace("cgroup") != nullptr;
-  ASSIGN_OR_RETURN(p.process, plan_process(*spec.process, l.seccomp, l.personality));
+  ASSIGN_OR_RETURN(p.process, plan_process(*spec.process, l.seccomp, l.personality, state_root));
   p.spec = std::move(spec);
   return p;
 }

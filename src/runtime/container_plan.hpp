@@ -54,8 +54,9 @@ struct ContainerPlan {
 
 // cgroupns_at_clone: whether clone3 may create the cgroup namespace (v2 with
 // CLONE_INTO_CGROUP puts the child in its cgroup first).
+// state_root: where the seccomp cache is (plan_process).
 Result<ContainerPlan> plan_container(oci::Spec spec, const std::string &bundle, const std::string &id,
-                                     bool no_pivot, bool cgroupns_at_clone);
+                                     bool no_pivot, bool cgroupns_at_clone, const std::string &state_root);
 
 // The container's init, in the child of clone3. Never returns.
 [[noreturn]] void container_init(ContainerPlan &plan);

@@ -164,7 +164,7 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
 
   ASSIGN_OR_RETURN(cgroups::Layout layout, cgroups::detect_layout());
   bool v2 = layout == cgroups::Layout::V2;
-  ASSIGN_OR_RETURN(ContainerPlan plan, plan_container(std::move(spec), bundle, o.id, o.no_pivot, v2));
+  ASSIGN_OR_RETURN(ContainerPlan plan, plan_container(std::move(spec), bundle, o.id, o.no_pivot, v2, g.root));
   plan.process.preserve_fds = preserve;
   std::vector<UniqueFd> idmapped;
   TRY(linuxf::prepare_idmapped_mounts(plan.rootfs, plan.spec, idmapped));
@@ -382,7 +382,10 @@ Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o,
   TRY(dir.write(rec));
   if (!o.pid_file.empty()) TRY_CTX(write_path_atomic(o.pid_file, std::to_string(pid)), "--pid-file");
   undo.armed = false;
+  store_seccomp_cache(g.root, plan.process.seccomp_cache);
   out.pidfd = std::move(child_pidfd);
+  out.dir.emplace(std::move(dir));
+  out.rec = std::move(rec);
   return out;
 }
 

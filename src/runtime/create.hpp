@@ -3,6 +3,9 @@
 
 #include "common/unique_fd.hpp"
 #include "runtime/runtime.hpp"
+#include "runtime/state_store.hpp"
+
+#include <optional>
 
 namespace berth::runtime {
 
@@ -10,6 +13,10 @@ struct Created {
   pid_t pid = -1;
   UniqueFd pidfd;
   UniqueFd console; // pty master, for a foreground run with a terminal
+  // The container's directory, still locked, and its record as written:
+  // `run` starts it without opening and reading it again.
+  std::optional<ContainerDir> dir;
+  Record rec;
 };
 
 // foreground: `run` without -d — a terminal's master comes back to us rather
@@ -17,8 +24,6 @@ struct Created {
 Result<Created> create_container(const GlobalOptions &g, const CreateOptions &o, bool foreground);
 
 // start on an opened, locked container directory.
-class ContainerDir;
-struct Record;
 Result<> start_locked(ContainerDir &dir, Record &rec);
 
 } // namespace berth::runtime

@@ -160,7 +160,7 @@ Result<int> exec(const GlobalOptions &g, const ExecOptions &o) {
   if (proc.terminal && o.detach && o.console_socket.empty())
     return fail_msg("exec --tty --detach needs --console-socket to hand the terminal to");
   const auto &lin = spec->linux_;
-  auto plan = plan_process(proc, lin ? lin->seccomp : std::nullopt, lin ? lin->personality : std::nullopt);
+  auto plan = plan_process(proc, lin ? lin->seccomp : std::nullopt, lin ? lin->personality : std::nullopt, g.root);
   if (!plan) return fail(plan.error().with("exec in container " + o.id));
   plan->preserve_fds = o.preserve_fds;
 
@@ -240,6 +240,7 @@ Result<int> exec(const GlobalOptions &g, const ExecOptions &o) {
       return fail(r.error().with("--pid-file"));
     }
   }
+  store_seccomp_cache(g.root, plan->seccomp_cache);
   if (o.detach) return 0;
   UniqueFd master;
   if (console_parent) {

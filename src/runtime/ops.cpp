@@ -23,13 +23,16 @@ namespace {
 
 bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-// The status as it is now, not as last written: a process that exited is stopped.
-std::string live_status(const ContainerDir &dir, const Record &r) {
+// The status as it is now, not as last written: a process that exited is
+// stopped. has_fifo: exec.fifo is still there (not started).
+std::string live_status(bool has_fifo, const Record &r) {
   if (r.oci.status == "creating") return alive(r.creator) ? "creating" : "stopped";
   if (!process_matches(r.oci.pid, r.start_time)) return "stopped";
   if (r.oci.status == "paused") return "paused";
-  return dir.has_fifo() ? "created" : "running";
+  return has_fifo ? "created" : "running";
 }
+
+std::string live_status(const ContainerDir &dir, const Record &r) { return live_status(dir.has_fifo(), r); }
 
 struct Opened {
   ContainerDir dir;
@@ -79,12 +82,12 @@ Result<oci::State> state(const GlobalOptions &g, const std::string &id) {
 
 Result<std::vector<oci::State>> list(const GlobalOptions &g) {
   StateStore store(g.root);
-  ASSIGN_OR_RETURN(auto ids, store.list());
+  ASSIGN_OR_RETURN(auto entries, store.summaries());
   std::vector<oci::State> out;
-  for (auto &id : ids) {
-    auto o = open_container(g, id, false);
-    if (!o) continue; // being created or deleted right now
-    out.push_back(std::move(o->rec.oci));
+  for (auto &e : entries) {
+    e.rec.oci.status = live_status(e.has_fifo, e.rec);
+    if (e.rec.oci.status == "stopped") e.rec.oci.pid = 0;
+    out.push_back(std::move(e.rec.oci));
   }
   return out;
 }

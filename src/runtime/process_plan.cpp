@@ -19,7 +19,7 @@
 namespace berth::runtime {
 
 Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci::Seccomp> &seccomp,
-                                 const std::optional<oci::Personality> &pers) {
+                                 const std::optional<oci::Personality> &pers, const std::string &state_root) {
   ProcessPlan pl;
   if (p.args.empty()) return fail_msg("process.args: must not be empty");
   pl.args = p.args;
@@ -53,7 +53,7 @@ Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci:
     }
   }
   if (seccomp) {
-    ASSIGN_OR_RETURN(pl.seccomp, linuxf::compile_seccomp(*seccomp, warnings));
+    ASSIGN_OR_RETURN(pl.seccomp, compile_seccomp_cached(*seccomp, state_root, warnings, &pl.seccomp_cache));
     // As runc: the listener must go somewhere, or every notified call hangs.
     if (pl.seccomp->uses_notify && seccomp->listener_path.empty())
       return fail_msg("linux.seccomp.listenerPath: required by the SCMP_ACT_NOTIFY rules, to hand the "

@@ -8,6 +8,7 @@
 #include "linux/rlimits.hpp"
 #include "linux/sched.hpp"
 #include "linux/seccomp.hpp"
+#include "runtime/seccomp_cache.hpp"
 #include "oci/spec.hpp"
 
 #include <sys/types.h>
@@ -34,6 +35,8 @@ struct ProcessPlan {
   long personality = -1;
   std::optional<cpu_set_t> cpus_initial, cpus_final;
   std::optional<linuxf::CompiledSeccomp> seccomp;
+  // A program compiled now, for the cache once the process exists.
+  SeccompCacheEntry seccomp_cache;
   linuxf::LsmPlan lsm;
   // The child's /proc/thread-self/attr, opened while the host's /proc is at
   // hand, when lsm asks for something (-1 otherwise).
@@ -43,10 +46,11 @@ struct ProcessPlan {
   int preserve_fds = 0;
 };
 
-// Resolves names, compiles seccomp, checks the LSM fields against this host;
-// warnings (skipped capabilities, syscalls) go to the log.
+// Resolves names, compiles seccomp (through the cache in state_root),
+// checks the LSM fields against this host; warnings (skipped capabilities,
+// syscalls) go to the log.
 Result<ProcessPlan> plan_process(const oci::Process &p, const std::optional<oci::Seccomp> &seccomp,
-                                 const std::optional<oci::Personality> &pers);
+                                 const std::optional<oci::Personality> &pers, const std::string &state_root);
 
 // Child side, after the rootfs is in place and the terminal attached:
 // cwd, limits, scheduling, user, capabilities, LSM exec attributes,

@@ -1,11 +1,11 @@
 // Rootless mode: how --rootless auto decides, and where state goes by default.
 #include "common/file.hpp"
+#include "common/strings.hpp"
 #include "runtime/runtime.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
-#include <sstream>
 
 namespace berth::runtime {
 
@@ -14,10 +14,9 @@ bool running_rootless() {
   // Root of a user namespace: the initial one maps the whole id range.
   auto m = read_file("/proc/self/uid_map");
   if (!m) return false;
-  std::istringstream in(*m);
-  unsigned long inside = 1, outside = 1, count = 0;
-  in >> inside >> outside >> count;
-  return !(inside == 0 && outside == 0 && count == 4294967295ul);
+  // The first line only: the initial namespace has exactly "0 0 4294967295".
+  auto w = words(m->substr(0, m->find('\n')));
+  return !(w.size() == 3 && w[0] == "0" && w[1] == "0" && w[2] == "4294967295");
 }
 
 std::string rootless_state_root() {

@@ -9,14 +9,8 @@ namespace berth::runtime {
 Result<int> run(const GlobalOptions &g, const CreateOptions &o, bool detach, bool keep) {
   if (!detach) block_forwarded_signals();
   ASSIGN_OR_RETURN(Created c, create_container(g, o, !detach));
-  Result<> started;
-  {
-    StateStore store(g.root);
-    ASSIGN_OR_RETURN(ContainerDir dir, store.open(o.id));
-    TRY(dir.lock());
-    ASSIGN_OR_RETURN(Record rec, dir.read());
-    started = start_locked(dir, rec);
-  } // the lock is released here: remove takes it again
+  Result<> started = start_locked(*c.dir, c.rec);
+  c.dir.reset(); // the lock goes with it: remove takes it again
   if (!started) {
     (void)remove(g, o.id, true);
     if (!detach) (void)relay_and_wait(c.pid, c.pidfd.get(), -1);

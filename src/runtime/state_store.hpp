@@ -24,8 +24,14 @@ struct Record {
   bool userns = false;
 };
 
+// The OCI fields first, the runtime's large ones (hooks, cgroup) last, so
+// that record_summary_from_json can stop before them.
 std::string record_to_json(const Record &r);
 Result<Record> record_from_json(std::string_view json, const std::string &what);
+// The OCI state, start time and creator only (what `list` shows): parses up
+// to the first large field. Files written before that order fall back to a
+// whole parse.
+Result<Record> record_summary_from_json(std::string_view json, const std::string &what);
 
 class ContainerDir {
 public:
@@ -56,6 +62,14 @@ public:
   // Opens it; "does not exist" if it does not.
   Result<ContainerDir> open(const std::string &id) const;
   Result<std::vector<std::string>> list() const;
+  // Each container's summary record and whether its exec.fifo is there
+  // (created, not started): reads only state.json, from the root's fd.
+  // Containers being created or deleted right now are skipped.
+  struct Entry {
+    Record rec;
+    bool has_fifo = false;
+  };
+  Result<std::vector<Entry>> summaries() const;
   Result<> remove(const std::string &id);
 
 private:

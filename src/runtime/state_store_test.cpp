@@ -46,3 +46,47 @@ TEST(StateRecord, OutOfRangeNumbersAreErrors) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(StateRecord, SummaryStopsBeforeTheLargeFields) {
+  Record r;
+  r.oci.id = "c1";
+  r.oci.status = "created";
+  r.oci.pid = 42;
+  r.oci.annotations = {{"cgroup", "an annotation named like the field"}};
+  r.start_time = 7;
+  r.creator = 9;
+  r.cgroup = R"({"layout":"v2","h":[]})";
+  r.hooks = R"({"poststop":[{"path":"/bin/true"}]})";
+  std::string text = record_to_json(r);
+  EXPECT_LT(text.find("\"id\""), text.find("\"hooks\""));
+  EXPECT_LT(text.find("\"startTime\""), text.rfind("\"cgroup\":"));
+  auto s = record_summary_from_json(text, "state");
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->oci.id, "c1");
+  EXPECT_EQ(s->oci.pid, 42);
+  EXPECT_EQ(s->oci.annotations, r.oci.annotations);
+  EXPECT_EQ(s->start_time, 7u);
+  EXPECT_EQ(s->creator, 9);
+  EXPECT_TRUE(s->cgroup.empty()); // not read
+}
+
+TEST(StateRecord, SummaryOfAnOlderFileReadsItWhole) {
+  // Sorted keys, as earlier versions wrote them: "cgroup" before "id".
+  const char *old = R"({"bundle":"/b","cgroup":"{}","id":"c2","ociVersion":"1.3.0","pid":5,"startTime":3,"status":"running"})";
+  auto s = record_summary_from_json(old, "state");
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->oci.id, "c2");
+  EXPECT_EQ(s->oci.pid, 5);
+  EXPECT_EQ(s->start_time, 3u);
+}
+
+TEST(StateRecord, SummaryOfADamagedFileIsAnError) {
+  for (const char *bad : {R"({"id":"c","pid":"x","cgroup":"{}"})", R"({"id":)", "[]", ""}) {
+    auto s = record_summary_from_json(bad, "state of container c");
+    EXPECT_FALSE(s) << bad;
+  }
+}
+
+} // namespace

@@ -4,7 +4,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
-#include <vector>
+#include <memory>
 
 namespace berth::runtime {
 
@@ -51,8 +51,11 @@ Result<> sync_send_fd(int sock, SyncMsg type, int fd) {
 }
 
 Result<SyncPacket> sync_recv(int fd) {
-  std::vector<char> buf(sizeof(Header) + kMaxPayload);
-  struct iovec iov = {buf.data(), buf.size()};
+  // Not zero-filled: only the pages a message fills become resident (a
+  // zeroed MiB would be most of a create's peak RSS).
+  constexpr size_t size = sizeof(Header) + kMaxPayload;
+  std::unique_ptr<char[]> buf(new char[size]);
+  struct iovec iov = {buf.get(), size};
   alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
@@ -75,8 +78,8 @@ Result<SyncPacket> sync_recv(int fd) {
   if (n < 0) return fail_errno("sync with container init");
   if (size_t(n) < sizeof(Header)) return fail_msg("sync with container init: short message");
   Header h;
-  std::memcpy(&h, buf.data(), sizeof h);
-  return SyncPacket{SyncMsg(h.type), h.err, std::string(buf.data() + sizeof h, size_t(n) - sizeof h),
+  std::memcpy(&h, buf.get(), sizeof h);
+  return SyncPacket{SyncMsg(h.type), h.err, std::string(buf.get() + sizeof h, size_t(n) - sizeof h),
                     std::move(passed)};
 }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (HOST_PID, ConsoleServer, forget, json_lines, last_json,
+from helpers import (HOST_PID, state_entries, ConsoleServer, forget, json_lines, last_json,
                      mountinfo_points, poll, reap_zombies, run_cmd, spawn,
                      start_reaper)
 
@@ -426,8 +426,7 @@ def cleanup_and_find_leaks(rt):
             pass
         forget(p)
     ids = set(rt.ids)
-    if os.path.isdir(rt.root):
-        ids.update(os.listdir(rt.root))
+    ids.update(state_entries(rt.root))
     for cid in sorted(ids):
         try:
             rt("delete", "--force", cid, check=False, timeout=20)
@@ -435,7 +434,7 @@ def cleanup_and_find_leaks(rt):
             pass
     reap_zombies()
     leaks = []
-    state_dirs = os.listdir(rt.root) if os.path.isdir(rt.root) else []
+    state_dirs = state_entries(rt.root)
     if state_dirs:
         leaks.append(f"state dirs in {rt.root}: {state_dirs}")
     leaks += remove_leaks(rt.token, rt.bundles)

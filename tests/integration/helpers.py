@@ -52,6 +52,14 @@ def json_lines(text):
     return out
 
 
+def state_entries(root):
+    """The containers in a runtime's state root: its entries except
+    berth-runtime's cache (@cache, a name no container id can have)."""
+    if not os.path.isdir(root):
+        return []
+    return sorted(e for e in os.listdir(root) if e != "@cache")
+
+
 def last_json(text):
     objs = json_lines(text)
     assert objs, f"no JSON in output: {text!r}"

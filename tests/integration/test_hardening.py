@@ -35,9 +35,11 @@ def plant_runtime_as_interpreter(bundle):
     resolves the interpreter /proc/self/exe in the process that execs /evil —
     the runtime's child. `update ... -r -` then waits for stdin, keeping a
     process of the runtime binary alive in the container for the attacker.
-    The image brings the C library and the rest the (dynamic) runtime binary
-    needs, as any distribution image does."""
-    out = run_cmd(["ldd", RUNTIME], stdout=subprocess.PIPE, text=True).stdout
+    When the runtime binary is dynamic (a sanitizer build), the image also
+    brings the libraries it needs, as any distribution image does; the
+    static build needs nothing."""
+    out = run_cmd(["ldd", RUNTIME], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                  text=True).stdout
     for line in out.splitlines():
         path = next((w for w in line.split() if w.startswith("/")), None)
         if path:

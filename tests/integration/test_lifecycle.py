@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_error, last_json, poll
+from helpers import assert_error, last_json, poll, state_entries
 
 
 def proc_alive(pid):
@@ -318,7 +318,7 @@ def test_run_without_keep_deletes(rt, bundle):
 def state_files(root):
     """Every state.json under root, parsed (a half-written one fails here)."""
     out = {}
-    for cid in os.listdir(root):
+    for cid in state_entries(root):
         try:
             text = Path(root, cid, "state.json").read_text()
         except (FileNotFoundError, NotADirectoryError):
@@ -396,4 +396,4 @@ def test_concurrent_50_operations_one_root(rt, make_bundle):
         assert st["status"] == c["status"]
     for cid in files:
         rt("delete", "--force", cid)
-    assert os.listdir(rt.root) == []
+    assert state_entries(rt.root) == []

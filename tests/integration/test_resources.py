@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CGROUP_ROOT
-from helpers import poll
+from helpers import poll, state_entries
 
 MIB = 1024 * 1024
 
@@ -182,7 +182,7 @@ def test_bad_resource_value_leaves_nothing(rt, bundle, field, value):
     assert r.returncode == 1, r.stderr
     assert field in r.stderr, r.stderr
     assert not cgroup_dirs_named(bundle.cgroup)
-    assert not os.path.isdir(rt.root) or not os.listdir(rt.root)
+    assert not state_entries(rt.root)
 
 
 def test_existing_cgroup_survives_delete(rt, bundle):

@@ -329,3 +329,64 @@ def test_syscall_unknown_to_libseccomp_is_skipped(rt, bundle):
     r = rt.run(bundle)
     assert r.returncode == 0, r.stderr
     assert last_json(r.stdout)["results"][0]["errno"] == errno.EPERM
+
+
+# ---- the compiled-program cache (<root>/@cache, src/runtime/seccomp_cache.hpp) ----
+
+def cache_entries(rt):
+    d = os.path.join(rt.root, "@cache")
+    return {n: os.path.join(d, n) for n in os.listdir(d)} if os.path.isdir(d) else {}
+
+
+def getppid_errno(errno_ret):
+    return profile({"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno_ret})
+
+
+@pytest.mark.berth_only
+@pytest.mark.parametrize("mode", MODES)
+def test_cache_serves_the_same_filter(rt, bundle, mode):
+    bundle.linux["seccomp"] = getppid_errno(errno.EXDEV)
+    assert one(rt, bundle, mode, "getppid")["errno"] == errno.EXDEV
+    assert len(cache_entries(rt)) == 1
+    assert one(rt, bundle, mode, "getppid")["errno"] == errno.EXDEV  # from the cache
+    assert len(cache_entries(rt)) == 1
+
+
+@pytest.mark.berth_only
+def test_cache_entry_of_another_profile_is_not_used(rt, bundle):
+    """An entry under this profile's name but with another key (a hash
+    collision, or planted) costs a compile, never loads the wrong filter."""
+    bundle.linux["seccomp"] = getppid_errno(errno.EXDEV)
+    assert one(rt, bundle, "init", "getppid")["errno"] == errno.EXDEV
+    (name_a, path_a), = cache_entries(rt).items()
+    bundle.linux["seccomp"] = getppid_errno(errno.ENOTSUP)
+    assert one(rt, bundle, "init", "getppid")["errno"] == errno.ENOTSUP
+    path_b = next(p for n, p in cache_entries(rt).items() if n != name_a)
+    with open(path_a, "rb") as f:
+        a = f.read()
+    with open(path_b, "wb") as f:
+        f.write(a)  # B's name now holds A's program (EXDEV)
+    assert one(rt, bundle, "init", "getppid")["errno"] == errno.ENOTSUP
+
+
+@pytest.mark.berth_only
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_damaged_cache_entry_is_compiled_again(rt, bundle, damage):
+    bundle.linux["seccomp"] = getppid_errno(errno.EXDEV)
+    assert one(rt, bundle, "init", "getppid")["errno"] == errno.EXDEV
+    (_, path), = cache_entries(rt).items()
+    with open(path, "rb") as f:
+        data = f.read()
+    data = {"truncated": data[:-5], "garbage": data[:-16] + b"\xff" * 16, "empty": b""}[damage]
+    with open(path, "wb") as f:
+        f.write(data)
+    assert one(rt, bundle, "init", "getppid")["errno"] == errno.EXDEV
+
+
+@pytest.mark.berth_only
+def test_failed_create_leaves_no_cache_entry(rt, bundle):
+    bundle.linux["seccomp"] = getppid_errno(errno.EXDEV)
+    bundle.linux["resources"] = {"cpu": {"cpus": "no-such-cpus"}}
+    bundle.write()
+    assert_error(rt.create_r(bundle), "cpus")
+    assert not cache_entries(rt)
