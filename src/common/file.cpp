@@ -19,7 +19,10 @@ Result<UniqueFd> open_at(int dirfd, const std::string &path, int flags, mode_t m
   return UniqueFd(fd);
 }
 
-Result<std::string> read_fd(int fd, const std::string &what, size_t max_bytes) {
+namespace {
+
+// Reads to the end; short_is_end: a short read is the end (regular files).
+Result<std::string> read_all(int fd, const std::string &what, size_t max_bytes, bool short_is_end) {
   std::string out;
   char buf[8192];
   for (;;) {
@@ -32,24 +35,19 @@ Result<std::string> read_fd(int fd, const std::string &what, size_t max_bytes) {
     if (out.size() + size_t(n) > max_bytes)
       return fail_msg("read " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
     out.append(buf, size_t(n));
+    if (short_is_end && size_t(n) < sizeof buf) break;
   }
   return out;
 }
 
+} // namespace
+
+Result<std::string> read_fd(int fd, const std::string &what, size_t max_bytes) {
+  return read_all(fd, what, max_bytes, false);
+}
+
 Result<std::string> read_regular(int fd, const std::string &what, size_t max_bytes) {
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("read " + what);
-    }
-    if (out.size() + size_t(n) > max_bytes)
-      return fail_msg("read " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
-    out.append(buf, size_t(n));
-    if (size_t(n) < sizeof buf) return out;
-  }
+  return read_all(fd, what, max_bytes, true);
 }
 
 Result<std::string> read_file(const std::string &path, size_t max_bytes) {
