@@ -410,6 +410,9 @@ class Podman(Engine, Client):
     cgroup_allow = ("conmon",)  # podman's cgroupfs home of the conmons
 
     def setup(self, archive):
+        # The runtime's default root is podman's too (below); whether it was
+        # there before decides whether shutdown may remove it.
+        self.root_existed = Path(default_runtime_root()).exists()
         (self.base / "containers.conf").write_text(PODMAN_CONF.format(base=self.base))
         self.env = dict(os.environ, CONTAINERS_CONF=str(self.base / "containers.conf"))
         self("load", "-i", archive)
@@ -458,6 +461,15 @@ class Podman(Engine, Client):
                 run_cmd([RUNTIME, "delete", "--force", Path(d).name],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 shutil.rmtree(d, ignore_errors=True)
+        # Made by our containers: the root and its seccomp cache (a root
+        # that was there before is someone else's, cache included).
+        root = Path(default_runtime_root())
+        if not getattr(self, "root_existed", True) and root.is_dir():
+            shutil.rmtree(root / "@cache", ignore_errors=True)
+            try:
+                root.rmdir()
+            except OSError:
+                pass  # containers of others arrived meanwhile
         return left
 
 
