@@ -15,7 +15,8 @@ bool running_rootless() {
   auto m = read_file("/proc/self/uid_map");
   if (!m) return false;
   // The first line only: the initial namespace has exactly "0 0 4294967295".
-  auto w = words(m->substr(0, m->find('\n')));
+  std::string_view first = *m; // words() points into it: *m must outlive w
+  auto w = words(first.substr(0, first.find('\n')));
   return !(w.size() == 3 && w[0] == "0" && w[1] == "0" && w[2] == "4294967295");
 }
 
