@@ -34,6 +34,12 @@ std::string live_status(bool has_fifo, const Record &r) {
 
 std::string live_status(const ContainerDir &dir, const Record &r) { return live_status(dir.has_fifo(), r); }
 
+// Puts the live status into the record's state (a stopped one has no pid).
+void set_live_status(Record &r, bool has_fifo) {
+  r.oci.status = live_status(has_fifo, r);
+  if (r.oci.status == "stopped") r.oci.pid = 0;
+}
+
 struct Opened {
   ContainerDir dir;
   Record rec;
@@ -46,9 +52,8 @@ Result<Opened> open_container(const GlobalOptions &g, const std::string &id, boo
   ASSIGN_OR_RETURN(o.dir, store.open(id));
   if (lock) TRY(o.dir.lock());
   ASSIGN_OR_RETURN(o.rec, o.dir.read());
-  o.status = live_status(o.dir, o.rec);
-  o.rec.oci.status = o.status;
-  if (o.status == "stopped") o.rec.oci.pid = 0;
+  set_live_status(o.rec, o.dir.has_fifo());
+  o.status = o.rec.oci.status;
   return o;
 }
 
@@ -85,8 +90,7 @@ Result<std::vector<oci::State>> list(const GlobalOptions &g) {
   ASSIGN_OR_RETURN(auto entries, store.summaries());
   std::vector<oci::State> out;
   for (auto &e : entries) {
-    e.rec.oci.status = live_status(e.has_fifo, e.rec);
-    if (e.rec.oci.status == "stopped") e.rec.oci.pid = 0;
+    set_live_status(e.rec, e.has_fifo);
     out.push_back(std::move(e.rec.oci));
   }
   return out;
