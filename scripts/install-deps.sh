@@ -11,11 +11,13 @@ set -eu
 PKGS="
   build-essential cmake ninja-build pkg-config
   nlohmann-json3-dev libseccomp-dev libcap-dev
+  libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev
   libgtest-dev python3 python3-pytest
   clang-16 libclang-rt-16-dev llvm-16
   busybox-static iproute2 util-linux procps psmisc
   crun runc podman catatonit
   docker.io containerd tini
+  skopeo umoci attr
   qemu-system-x86
 "
 
