@@ -82,10 +82,12 @@ Result<> write_file(const std::string &path, std::string_view data) {
   return write_at(AT_FDCWD, path, data);
 }
 
-Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view data, mode_t mode) {
+static Result<> write_replace(int dirfd, const std::string &name, std::string_view data, mode_t mode,
+                              bool sync) {
   std::string tmp = "." + name + ".tmp" + std::to_string(::getpid());
   ASSIGN_OR_RETURN(UniqueFd fd, open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
   auto w = write_all(fd.get(), data, tmp);
+  if (w && sync && ::fsync(fd.get()) < 0) w = fail_errno("fsync " + tmp);
   if (!w) {
     ::unlinkat(dirfd, tmp.c_str(), 0);
     return w;
@@ -96,7 +98,16 @@ Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view 
     ::unlinkat(dirfd, tmp.c_str(), 0);
     return fail_sys(e, "rename " + tmp + " to " + name);
   }
+  if (sync && ::fsync(dirfd) < 0) return fail_errno("fsync the directory of " + name);
   return {};
+}
+
+Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view data, mode_t mode) {
+  return write_replace(dirfd, name, data, mode, false);
+}
+
+Result<> write_file_durable(int dirfd, const std::string &name, std::string_view data, mode_t mode) {
+  return write_replace(dirfd, name, data, mode, true);
 }
 
 Result<> write_path_atomic(const std::string &path, std::string_view data, mode_t mode) {

@@ -30,6 +30,11 @@ Result<> write_at(int dirfd, const std::string &name, std::string_view data);
 Result<> write_file_atomic(int dirfd, const std::string &name, std::string_view data,
                            mode_t mode = 0600);
 
+// write_file_atomic that also survives a crash of the machine: the file is
+// fsynced before the rename and the directory after it.
+Result<> write_file_durable(int dirfd, const std::string &name, std::string_view data,
+                            mode_t mode = 0644);
+
 // write_file_atomic for a path: the temp file goes beside it.
 Result<> write_path_atomic(const std::string &path, std::string_view data, mode_t mode = 0644);
 

@@ -1,0 +1,140 @@
+#include "image/gc.hpp"
+
+#include "common/file.hpp"
+#include "image/bundle.hpp"
+#include "image/images.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+namespace berth::image {
+namespace {
+
+struct Marks {
+  std::set<std::string> blobs;     // "sha256:hex"
+  std::set<std::string> snapshots; // diff_id hex
+};
+
+void mark_manifest(const Store &s, const oci::Digest &d, Marks &m) {
+  m.blobs.insert(d.str());
+  auto text = s.read_blob(d);
+  if (!text) return;
+  auto man = oci::parse_manifest(*text);
+  if (!man) return;
+  m.blobs.insert(man->config.digest.str());
+  for (auto &l : man->layers) m.blobs.insert(l.digest.str());
+  auto ctext = s.read_blob(man->config.digest, 16u << 20);
+  if (!ctext) return;
+  if (auto c = oci::parse_image_config(*ctext))
+    for (auto &id : c->diff_ids) m.snapshots.insert(id.hex);
+}
+
+void mark_target(const Store &s, const oci::Descriptor &t, Marks &m) {
+  m.blobs.insert(t.digest.str());
+  auto text = s.read_blob(t.digest);
+  if (!text) return;
+  auto kind = oci::doc_kind(*text, t.media_type);
+  if (!kind) return;
+  if (*kind == oci::DocKind::manifest) return mark_manifest(s, t.digest, m);
+  if (auto idx = oci::parse_index(*text))
+    for (auto &d : idx->manifests)
+      if (s.has_blob(d.digest)) mark_target(s, d, m);
+}
+
+// Calls f(name) for each entry of dir (relative to the store root).
+template <class F> Result<> each_entry(const Store &s, const std::string &dir, F &&f) {
+  int fd = ::openat(s.dirfd(), dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno("open " + path_join(s.root(), dir));
+  }
+  DIR *d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return fail_errno("open " + path_join(s.root(), dir));
+  }
+  std::vector<std::string> names;
+  while (dirent *e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  for (auto &n : names) TRY(f(n));
+  return {};
+}
+
+uint64_t size_at(const Store &s, const std::string &rel) {
+  struct stat st;
+  return ::fstatat(s.dirfd(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? uint64_t(st.st_size) : 0;
+}
+
+} // namespace
+
+Result<GcStats> collect_garbage(const Store &s) {
+  ASSIGN_OR_RETURN(UniqueFd lock, s.lock_exclusive());
+  Marks m;
+  ASSIGN_OR_RETURN(auto names, s.names());
+  for (auto &n : names) mark_target(s, n.target, m);
+  ASSIGN_OR_RETURN(auto bundles, list_bundles(s));
+  for (auto &b : bundles)
+    for (auto &id : b.diff_ids) m.snapshots.insert(id.hex);
+
+  GcStats st;
+  for (std::string algo : {"sha256", "sha512"}) {
+    std::string dir = "blobs/" + algo;
+    TRY(each_entry(s, dir, [&](const std::string &n) -> Result<> {
+      if (m.blobs.count(algo + ":" + n)) return {};
+      std::string rel = dir + "/" + n;
+      uint64_t size = size_at(s, rel);
+      if (::unlinkat(s.dirfd(), rel.c_str(), 0) < 0 && errno != ENOENT)
+        return fail_errno("remove " + path_join(s.root(), rel));
+      st.blobs++;
+      st.bytes += size;
+      return {};
+    }));
+  }
+  TRY(each_entry(s, "snapshots", [&](const std::string &n) -> Result<> {
+    if (m.snapshots.count(n)) return {};
+    TRY(remove_tree(path_join(s.root(), "snapshots/" + n)));
+    (n.starts_with("tmp-") ? st.temps : st.snapshots)++;
+    return {};
+  }));
+  TRY(each_entry(s, "ingest", [&](const std::string &n) -> Result<> {
+    std::string rel = "ingest/" + n;
+    if (::unlinkat(s.dirfd(), rel.c_str(), 0) < 0) {
+      if (errno == EISDIR || errno == EPERM) TRY(remove_tree(path_join(s.root(), rel)));
+      else if (errno != ENOENT) return fail_errno("remove " + path_join(s.root(), rel));
+    }
+    st.temps++;
+    return {};
+  }));
+  return st;
+}
+
+Result<PruneResult> prune_images(const Store &s, bool all) {
+  PruneResult r;
+  ASSIGN_OR_RETURN(auto names, s.names());
+  ASSIGN_OR_RETURN(auto bundles, list_bundles(s));
+  std::set<std::string> in_use;
+  for (auto &b : bundles) in_use.insert(b.image.str());
+  std::set<std::string> named, seen;
+  for (auto &n : names)
+    if (!n.name.empty()) named.insert(n.target.digest.str());
+  for (auto &n : names) {
+    std::string t = n.target.digest.str();
+    if (!all && named.count(t)) continue;
+    if (!seen.insert(t).second) continue;
+    auto img = load_image(s, n.target, oci::host_platform());
+    if (img && in_use.count(img->id().str())) continue;
+    TRY(s.remove_target(n.target.digest));
+    r.removed.push_back(img ? img->id().str() : t);
+  }
+  ASSIGN_OR_RETURN(r.gc, collect_garbage(s));
+  return r;
+}
+
+} // namespace berth::image
