@@ -1,0 +1,184 @@
+"""save and load, against skopeo and umoci (Debian's) and docker's formats;
+a bad archive is refused whole; a killed load leaves a store that prune and
+the next load handle."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import time
+
+import pytest
+from conftest import BERTH, mounts_under
+from imagegen import Image, Layer, busybox_image, busybox_layer, config_for, listing, rich_image, sha256, tar_dir
+
+
+def skopeo(*args):
+    p = subprocess.run(["skopeo", "--insecure-policy", *args], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"skopeo {' '.join(args)}: {p.stderr}"
+    return p.stdout
+
+
+def test_load_a_layout_written_by_umoci(berth):
+    layout = f"{berth.tmp}/umoci-layout"
+    subprocess.run(["umoci", "init", "--layout", layout], check=True)
+    subprocess.run(["umoci", "new", "--image", f"{layout}:base"], check=True)
+    subprocess.run(["umoci", "unpack", "--image", f"{layout}:base", f"{berth.tmp}/b"], check=True)
+    with open("/bin/busybox", "rb") as src, open(f"{berth.tmp}/b/rootfs/busybox", "wb") as dst:
+        dst.write(src.read())
+    os.chmod(f"{berth.tmp}/b/rootfs/busybox", 0o755)
+    subprocess.run(["umoci", "repack", "--image", f"{layout}:base", f"{berth.tmp}/b"], check=True)
+    subprocess.run(["umoci", "config", "--image", f"{layout}:base", "--config.cmd", "/busybox"], check=True)
+    # A tag only in ref.name names no repository: loaded untagged, by id.
+    tar_dir(layout, f"{berth.tmp}/umoci.tar")
+    p = berth("load", "-i", f"{berth.tmp}/umoci.tar")
+    assert p.out.startswith("Loaded image ID: sha256:"), p.out
+    image_id = p.out.split()[-1]
+    info = json.loads(berth("image", "inspect", image_id).out)[0]
+    assert info["Config"]["Cmd"] == ["/busybox"]
+    berth("bundle", "--copy", image_id, f"{berth.tmp}/bundle")
+    assert os.path.getsize(f"{berth.tmp}/bundle/rootfs/busybox") == os.path.getsize("/bin/busybox")
+
+
+def test_skopeo_reads_what_berth_saves_in_both_formats(berth):
+    img = rich_image()
+    berth("load", "-i", img.oci_archive(f"{berth.tmp}/in.tar", ref_name="rich:1"))
+    for fmt, transport in (("docker-archive", "docker-archive"), ("oci-archive", "oci-archive")):
+        out = f"{berth.tmp}/saved-{fmt}.tar"
+        berth("save", "--format", fmt, "-o", out, "rich:1")
+        ref = f"{transport}:{out}" + (":docker.io/library/rich:1" if transport == "oci-archive" else "")
+        info = json.loads(skopeo("inspect", ref))
+        assert info["Layers"] == [l["digest"] for l in img.manifest["layers"]]
+        config = json.loads(skopeo("inspect", "--config", ref))
+        assert config["rootfs"]["diff_ids"] == img.config["rootfs"]["diff_ids"]
+        # And copies it on, to a layout umoci unpacks to the same tree.
+        layout = f"{berth.tmp}/copied-{fmt}"
+        skopeo("copy", ref, f"oci:{layout}:x")
+        subprocess.run(["umoci", "unpack", "--image", f"{layout}:x", f"{layout}.b"], check=True, capture_output=True)
+        berth("bundle", "--copy", "rich:1", f"{berth.tmp}/mine-{fmt}")
+        assert listing(f"{layout}.b/rootfs") == listing(f"{berth.tmp}/mine-{fmt}/rootfs")
+
+
+def test_berth_loads_what_skopeo_writes(berth):
+    img = busybox_image()
+    layout = img.oci_layout(f"{berth.tmp}/layout", ref_name="bb")
+    skopeo("copy", f"oci:{layout}:bb", f"docker-archive:{berth.tmp}/skopeo-docker.tar:skopeo/bb:docker")
+    skopeo("copy", f"oci:{layout}:bb", f"oci-archive:{berth.tmp}/skopeo-oci.tar:skopeo/bb:oci")
+    assert berth("load", "-i", f"{berth.tmp}/skopeo-docker.tar").out == "Loaded image: skopeo/bb:docker\n"
+    assert berth("load", "-i", f"{berth.tmp}/skopeo-oci.tar").out == "Loaded image: skopeo/bb:oci\n"
+    ids = berth("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").out.splitlines()
+    assert len(ids) == 2 and all(line.split()[1] == img.id[7:19] for line in ids), ids
+
+
+def test_docker_legacy_archive_loads(berth):
+    l1 = busybox_layer().bytes()
+    l2 = Layer().file("etc/motd", "hi").bytes()
+    img = Image([l1, l2, l2], config_for([l1, l2, l2]), ["none"] * 3)  # a repeated layer: a symlink
+    archive = img.docker_archive_legacy(f"{berth.tmp}/legacy.tar", repo_tags=("legacy/app:1", "legacy/app:2"))
+    p = berth("load", "-i", archive)
+    assert p.out == "Loaded image: legacy/app:1\nLoaded image: legacy/app:2\n"
+    info = json.loads(berth("image", "inspect", "legacy/app:2").out)[0]
+    assert info["Id"] == img.id
+    berth("bundle", "--copy", "legacy/app:1", f"{berth.tmp}/b")
+    assert open(f"{berth.tmp}/b/rootfs/etc/motd").read() == "hi"
+    # Compressed archives load too (docker load takes gzip).
+    subprocess.run(["gzip", "-k", archive], check=True)
+    berth("rmi", "legacy/app:1", "legacy/app:2")
+    assert berth("load", "-i", archive + ".gz").out.startswith("Loaded image: legacy/app:1")
+
+
+def test_save_load_round_trip(berth):
+    img = rich_image()
+    berth("load", "-i", img.oci_archive(f"{berth.tmp}/in.tar", ref_name="docker.io/library/rich:1"))
+    berth("tag", "rich:1", "rich:2")
+    berth("save", "-o", f"{berth.tmp}/out.tar", "rich:1", "rich:2")
+    with tarfile.open(f"{berth.tmp}/out.tar") as t:
+        names = t.getnames()
+        manifest = json.load(t.extractfile("manifest.json"))
+    assert "index.json" in names and "oci-layout" in names
+    assert [m["RepoTags"] for m in manifest] == [["rich:1"], ["rich:2"]]
+    berth("rmi", "rich:1", "rich:2")
+    p = berth("load", "-i", f"{berth.tmp}/out.tar")
+    assert p.out == "Loaded image: rich:1\nLoaded image: rich:2\n"
+    assert berth("images", "--format", "{{.ID}}").out.split() == [img.id[7:19]] * 2
+    # To standard output, and from standard input.
+    with open(f"{berth.tmp}/stdout.tar", "wb") as f:
+        assert subprocess.run([BERTH, "--root", berth.root, "save", "rich:1"], stdout=f).returncode == 0
+    berth("rmi", "rich:1", "rich:2")
+    with open(f"{berth.tmp}/stdout.tar", "rb") as f:
+        assert berth("load", input=f.read()).out == "Loaded image: rich:1\n"
+
+
+def bad_layer_archive(berth, name, layer_tar, **kw):
+    img = Image([busybox_layer().bytes(), layer_tar], compressions=["gzip", "gzip"], **kw)
+    return img, img.oci_archive(f"{berth.tmp}/{name}.tar", ref_name=f"bad/{name}:1")
+
+
+def test_digest_and_diff_id_mismatches_are_refused_whole(berth):
+    before = berth.store_state()
+    good = Layer().file("a", "a").bytes()
+    # diff_id: the config says another tar.
+    img = Image([good], config_for([Layer().file("a", "b").bytes()]))
+    p = berth.fails("load", "-i", img.oci_archive(f"{berth.tmp}/diffid.tar", ref_name="bad/diffid:1"))
+    assert "diff_id" in p.err
+    # digest: a blob whose content does not match its name.
+    img = busybox_image()
+    layout = img.oci_layout(f"{berth.tmp}/tampered")
+    layer = img.manifest["layers"][0]["digest"].split(":")[1]
+    with open(f"{layout}/blobs/sha256/{layer}", "r+b") as f:
+        f.seek(100)
+        f.write(b"tampered")
+    tar_dir(layout, f"{berth.tmp}/tampered.tar")
+    p = berth.fails("load", "-i", f"{berth.tmp}/tampered.tar")
+    assert layer in p.err and "does not match" in p.err
+    # A manifest naming a blob the archive lacks.
+    img = busybox_image()
+    layout = img.oci_layout(f"{berth.tmp}/missing")
+    os.unlink(f"{layout}/blobs/sha256/" + img.manifest["config"]["digest"].split(":")[1])
+    tar_dir(layout, f"{berth.tmp}/missing.tar")
+    p = berth.fails("load", "-i", f"{berth.tmp}/missing.tar")
+    assert "not in the archive" in p.err
+    # Neither format.
+    with tarfile.open(f"{berth.tmp}/neither.tar", "w") as t:
+        t.add("/etc/hostname", "hostname")
+    p = berth.fails("load", "-i", f"{berth.tmp}/neither.tar")
+    assert "neither a docker archive" in p.err
+    assert berth.store_state() == before
+
+
+def test_killed_load_then_prune_and_load_again(berth):
+    # Big enough that the kill lands while the archive is being read.
+    big = Layer().file("big", os.urandom(64 << 20)).bytes()
+    img = Image([busybox_layer().bytes(), big], compressions=["gzip", "none"])
+    archive = img.oci_archive(f"{berth.tmp}/big.tar", ref_name="big:1")
+    for delay in (0.05, 0.3):
+        p = subprocess.Popen([BERTH, "--root", berth.root, "load", "-i", archive],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    berth("image", "prune")
+    assert os.listdir(f"{berth.root}/ingest") == []
+    assert [n for n in os.listdir(f"{berth.root}/snapshots") if n.startswith("tmp-")] == []
+    assert berth("load", "-i", archive).out == "Loaded image: big:1\n"
+    berth("bundle", "--copy", "big:1", f"{berth.tmp}/b")
+    assert os.path.getsize(f"{berth.tmp}/b/rootfs/big") == 64 << 20
+    # A kill during a bundle's unpack: its snapshot dirs were temp dirs.
+    berth("bundle", "--remove", f"{berth.tmp}/b")
+    berth("rmi", "big:1")
+    berth("load", "-i", archive)
+    for d in os.listdir(f"{berth.root}/snapshots"):
+        subprocess.run(["rm", "-rf", f"{berth.root}/snapshots/{d}"], check=True)
+    p = subprocess.Popen([BERTH, "--root", berth.root, "bundle", "big:1", f"{berth.tmp}/k"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    for mp in mounts_under(f"{berth.tmp}/k"):
+        subprocess.run(["umount", mp], check=True)
+    subprocess.run(["rm", "-rf", f"{berth.tmp}/k"], check=True)
+    berth("image", "prune")
+    assert [n for n in os.listdir(f"{berth.root}/snapshots") if n.startswith("tmp-")] == []
+    berth("bundle", "--copy", "big:1", f"{berth.tmp}/k2")
+    assert os.path.getsize(f"{berth.tmp}/k2/rootfs/big") == 64 << 20
