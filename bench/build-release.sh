@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # the revision as the build starts (others may edit the tree meanwhile)
 rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DBERTH_TESTS=OFF
-cmake --build build-release --target berth-runtime ${JOBS:+-j "$JOBS"}
+cmake --build build-release --target berth-runtime berth ${JOBS:+-j "$JOBS"}
 echo "$rev built $(date -u +%Y-%m-%dT%H:%MZ)" > build-release/SOURCE
-ls -l build-release/berth-runtime
+ls -l build-release/berth-runtime build-release/berth
 cat build-release/SOURCE
