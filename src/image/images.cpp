@@ -63,22 +63,24 @@ Result<std::vector<Image>> list_images(const Store &s, const oci::Platform &plat
 
 Result<Image> find_image(const Store &s, std::string_view name_or_id, const oci::Platform &platform) {
   std::string want(name_or_id);
-  ASSIGN_OR_RETURN(auto images, list_images(s, platform));
   // A name first: "busybox" is a name even though it could be an id prefix.
+  // Its error (no manifest for the platform, a damaged blob) is the answer.
   if (auto ref = oci::Reference::parse(want)) {
-    for (auto &img : images) {
-      for (auto &n : img.names) {
-        auto r = oci::Reference::parse(n);
-        if (!r) continue;
-        if (ref->digest) {
-          if (r->name() == ref->name() && (img.target.digest == *ref->digest || img.manifest_digest == *ref->digest))
-            return img;
-        } else if (n == ref->str()) {
-          return img;
-        }
-      }
+    ASSIGN_OR_RETURN(auto entries, s.names());
+    for (auto &e : entries) {
+      auto r = e.name.empty() ? Result<oci::Reference>(fail_msg("")) : oci::Reference::parse(e.name);
+      if (!r) continue;
+      bool match = ref->digest ? r->name() == ref->name() && e.target.digest == *ref->digest : e.name == ref->str();
+      if (!match) continue;
+      auto img = load_image(s, e.target, platform);
+      if (!img) return ctx(std::move(img).error(), "image " + want);
+      for (auto &other : entries)
+        if (other.target.digest == e.target.digest && !other.name.empty()) img->names.push_back(other.name);
+      img->stored = e.stored;
+      return img;
     }
   }
+  ASSIGN_OR_RETURN(auto images, list_images(s, platform));
   // An id: "sha256:<hex>", or a hex prefix of the config or target digest.
   std::string hex = want.starts_with("sha256:") ? want.substr(7) : want;
   bool is_hex = !hex.empty() && std::all_of(hex.begin(), hex.end(), [](char c) {

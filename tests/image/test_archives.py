@@ -182,3 +182,42 @@ def test_killed_load_then_prune_and_load_again(berth):
     assert [n for n in os.listdir(f"{berth.root}/snapshots") if n.startswith("tmp-")] == []
     berth("bundle", "--copy", "big:1", f"{berth.tmp}/k2")
     assert os.path.getsize(f"{berth.tmp}/k2/rootfs/big") == 64 << 20
+
+
+def test_multi_platform_index(berth):
+    """An index with amd64 and arm64 images (Docker's manifest list media
+    types for one of them): the host's is used, --platform picks the other."""
+    amd = Image([Layer().file("arch", "amd64").bytes()])
+    arm_tar = Layer().file("arch", "arm64").bytes()
+    arm_cfg = config_for([arm_tar])
+    arm_cfg["architecture"], arm_cfg["variant"] = "arm64", "v8"
+    arm = Image([arm_tar], arm_cfg)
+    layout = f"{berth.tmp}/multi"
+    amd.oci_layout(layout)
+    arm.oci_layout(f"{layout}.arm")
+    for name in os.listdir(f"{layout}.arm/blobs/sha256"):
+        os.rename(f"{layout}.arm/blobs/sha256/{name}", f"{layout}/blobs/sha256/{name}")
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+             "manifests": [
+                 {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(arm.manifest_bytes),
+                  "size": len(arm.manifest_bytes), "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+                 {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(amd.manifest_bytes),
+                  "size": len(amd.manifest_bytes), "platform": {"os": "linux", "architecture": "amd64"}}]}
+    ib = json.dumps(index).encode()
+    with open(f"{layout}/blobs/sha256/" + hashlib.sha256(ib).hexdigest(), "wb") as f:
+        f.write(ib)
+    with open(f"{layout}/index.json", "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [
+            {"mediaType": index["mediaType"], "digest": sha256(ib), "size": len(ib),
+             "annotations": {"org.opencontainers.image.ref.name": "multi/arch:1"}}]}, f)
+    tar_dir(layout, f"{berth.tmp}/multi.tar")
+    assert berth("load", "-i", f"{berth.tmp}/multi.tar").out == "Loaded image: multi/arch:1\n"
+    assert berth("images", "-q").out.split() == [amd.id[7:19]]
+    info = json.loads(berth("image", "inspect", "multi/arch:1").out)[0]
+    assert info["Id"] == amd.id and info["Descriptor"]["digest"] == sha256(ib)
+    info = json.loads(berth("image", "inspect", "--platform", "linux/arm64", "multi/arch:1").out)[0]
+    assert info["Id"] == arm.id and info["Architecture"] == "arm64"
+    berth("bundle", "--copy", "--platform", "linux/arm64", "multi/arch:1", f"{berth.tmp}/arm")
+    assert open(f"{berth.tmp}/arm/rootfs/arch").read() == "arm64"
+    p = berth.fails("image", "inspect", "--platform", "linux/s390x", "multi/arch:1")
+    assert "s390x" in p.err
