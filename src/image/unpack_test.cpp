@@ -200,6 +200,9 @@ TEST_F(UnpackTest, WhiteoutsInOverlayForm) {
                         .file("etc/gone", "x")
                         .file("etc/.wh.gone", "")   // made in this layer, then whited out
                         .file("etc/.wh.lower", "")  // hides a lower layer's file
+                        .dir("etc/sub")
+                        .file("etc/sub/x", "x")
+                        .file("etc/.wh.sub", "") // a directory made in this layer, with content
                         .dir("var")
                         .file("var/.wh..wh..opq", "")
                         .file("var/keep", "k")
@@ -209,7 +212,7 @@ TEST_F(UnpackTest, WhiteoutsInOverlayForm) {
                         .finish();
   auto r = unpack(tar);
   ASSERT_TRUE(r) << r.error().message();
-  for (const char *p : {"etc/gone", "etc/lower"}) {
+  for (const char *p : {"etc/gone", "etc/lower", "etc/sub"}) {
     auto st = lst(p);
     EXPECT_TRUE(S_ISCHR(st.st_mode)) << p;
     EXPECT_EQ(st.st_rdev, makedev(0, 0)) << p;
@@ -250,6 +253,17 @@ TEST_F(UnpackTest, LaterEntriesReplaceEarlierOnes) {
   EXPECT_TRUE(S_ISREG(lst("link-then-f").st_mode));
   EXPECT_EQ(read_all(t("link-then-f")), "mine");
   EXPECT_EQ(read_all(t("f-twice")), "two");
+}
+
+TEST_F(UnpackTest, ParentsAreResolvedAgainAfterAReplace) {
+  // "lnk" leads to the root until "lnk/lnk" replaces it with a directory:
+  // "lnk/f" then goes in that directory.
+  std::string tar = TarBuilder().symlink("lnk", ".").dir("lnk/lnk").file("lnk/f", "f").finish();
+  auto r = unpack(tar);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(S_ISDIR(lst("lnk").st_mode));
+  EXPECT_EQ(read_all(t("lnk/f")), "f");
+  EXPECT_FALSE(exists("f"));
 }
 
 TEST_F(UnpackTest, RefusesNamesThatLeave) {
