@@ -86,7 +86,7 @@ void ImageCommands::add_to(Parser &p, bool top) {
     run_[&list] = Op::ls;
     auto &inspect = fmt(p.add("inspect", "show images' details as JSON"))
                         .flag("--platform PLATFORM", "os/arch[/variant] of a multi-platform image", platform)
-                        .rest_args("IMAGE", args);
+                        .many_args("IMAGE", args);
     run_[&inspect] = Op::inspect;
     auto &prune = p.add("prune", "remove untagged images, unused blobs and snapshots")
                       .flag("-a,--all", "remove every image no bundle uses", all)
@@ -96,7 +96,7 @@ void ImageCommands::add_to(Parser &p, bool top) {
   auto &rm = p.add(top ? "rmi" : "rm", "remove images (untag; delete when no name is left)")
                  .flag("-f,--force", "remove an image a bundle uses, or with several names by id", force)
                  .flag("--no-prune", "keep the blobs and snapshots (image prune removes them later)", no_prune)
-                 .rest_args("IMAGE", args);
+                 .many_args("IMAGE", args);
   run_[&rm] = Op::rm;
   auto &tag = p.add("tag", "give an image another name").arg("SOURCE", arg1).arg("TARGET", arg2);
   run_[&tag] = Op::tag;
@@ -104,7 +104,7 @@ void ImageCommands::add_to(Parser &p, bool top) {
                    .flag("-o,--output FILE", "write to FILE (default: standard output)", output)
                    .flag("--format FORMAT", "docker-archive or oci-archive", save_format,
                          {"docker-archive", "oci-archive"})
-                   .rest_args("IMAGE", args);
+                   .many_args("IMAGE", args);
   run_[&save] = Op::save;
   auto &load = p.add("load", "load images from a tar archive (docker-archive or oci-archive)")
                    .flag("-i,--input FILE", "read from FILE (default: standard input)", input)

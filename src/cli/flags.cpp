@@ -147,6 +147,12 @@ Command &Command::arg(const std::string &n, std::string &into, bool required) {
   return *this;
 }
 
+Command &Command::many_args(const std::string &n, std::vector<std::string> &into) {
+  rest_args(n, into);
+  rest_literal = false;
+  return *this;
+}
+
 Command &Command::rest_args(const std::string &n, std::vector<std::string> &into) {
   rest = &into;
   rest_name = n;
@@ -191,7 +197,7 @@ Result<Parsed> Parser::parse(int argc, char **argv) {
   const std::string where = c.name + ": ";
   size_t next_arg = 0;
   bool flags_done = false;
-  auto literal = [&] { return c.rest && next_arg == c.args.size(); };
+  auto literal = [&] { return c.rest && c.rest_literal && next_arg == c.args.size(); };
   for (i++; i < argc; i++) {
     std::string_view a = argv[i];
     if (!flags_done && !literal() && is_flag(a)) {
@@ -214,7 +220,7 @@ Result<Parsed> Parser::parse(int argc, char **argv) {
     } else if (c.rest) {
       // "exec ID -- CMD": the separator is not part of the command.
       if (!(c.rest->empty() && a == "--" && !flags_done)) c.rest->emplace_back(a);
-      flags_done = true;
+      flags_done = flags_done || c.rest_literal;
     } else {
       return fail_msg(where + "unexpected argument \"" + std::string(a) + "\" (usage: " + program_ + " " + c.name +
                       " [flags]" + [&] {

@@ -41,6 +41,7 @@ struct Command {
   std::vector<Arg> args;
   std::vector<std::string> *rest = nullptr; // what follows the named arguments
   std::string rest_name;
+  bool rest_literal = true; // false: flags may come between them (many_args)
 
   // names: "-b,--bundle DIR" (DIR: the value's name in help). Each returns
   // *this, to chain.
@@ -56,6 +57,9 @@ struct Command {
   Command &hide_last();
   Command &arg(const std::string &name, std::string &into, bool required = true);
   Command &rest_args(const std::string &name, std::vector<std::string> &into);
+  // Any number of arguments after the named ones, with flags anywhere among
+  // them, as docker's commands take them ("rmi a -f b").
+  Command &many_args(const std::string &name, std::vector<std::string> &into);
 };
 
 struct Parsed {

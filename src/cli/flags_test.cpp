@@ -146,3 +146,16 @@ TEST(Flags, HelpAndVersion) {
 }
 
 } // namespace
+
+TEST(Flags, ManyArgsTakeFlagsAnywhere) {
+  Parser app{"prog", "test"};
+  bool force = false;
+  std::vector<std::string> images;
+  app.add("rmi", "r").flag("-f,--force", "f", force).many_args("IMAGE", images);
+  Args a{"rmi", "one", "-f", "two", "--", "-three"};
+  char **argv = a.argv();
+  auto p = app.parse(a.argc(), argv);
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_TRUE(force);
+  EXPECT_EQ(images, (std::vector<std::string>{"one", "two", "-three"}));
+}

@@ -32,9 +32,8 @@ Result<std::string> absolute_dir(const std::string &dir) {
   return path_join(buf, base);
 }
 
-std::string record_name(const std::string &abs_dir) {
-  return "bundles/" + oci::digest_of(abs_dir).hex + ".json";
-}
+std::string record_file(const std::string &abs_dir) { return oci::digest_of(abs_dir).hex + ".json"; }
+std::string record_name(const std::string &abs_dir) { return "bundles/" + record_file(abs_dir); }
 
 Result<BundleRecord> read_record(const Store &s, const std::string &rel) {
   ASSIGN_OR_RETURN(UniqueFd fd, open_at(s.dirfd(), rel, O_RDONLY));
@@ -145,7 +144,8 @@ Result<BundleResult> make_bundle(const Store &s, const Image &img, const std::st
   nlohmann::json rec = {{"dir", dir}, {"image", img.id().str()}, {"overlay", res.overlay}};
   rec["diff_ids"] = nlohmann::json::array();
   for (auto &d : img.config.diff_ids) rec["diff_ids"].push_back(d.str());
-  TRY_CTX(write_file_durable(s.dirfd(), record_name(dir), rec.dump(), 0600), what + ": record it in the store");
+  ASSIGN_OR_RETURN(UniqueFd records, open_at(s.dirfd(), "bundles", O_RDONLY | O_DIRECTORY));
+  TRY_CTX(write_file_durable(records.get(), record_file(dir), rec.dump(), 0600), what + ": record it in the store");
   undo.done = true;
   return res;
 }

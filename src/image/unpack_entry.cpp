@@ -206,7 +206,9 @@ Result<> EntryWriter::metadata(struct archive_entry *e, int fd, int pfd, const s
   const void *value;
   size_t size;
   while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
-    if (fsops::is_overlay_xattr(key)) continue;
+    // A pax record with an empty value deletes the key (POSIX); docker,
+    // containerd and umoci (Go's archive/tar) read it so, and so does berth.
+    if (fsops::is_overlay_xattr(key) || size == 0) continue;
     TRY(fsops::set_xattr(t, key, value, size));
   }
   if (times) {

@@ -54,6 +54,8 @@ class Berth:
 
     def store_state(self):
         """What is in the store, for 'nothing was left behind' checks."""
+        if not os.path.exists(self.root):
+            self("images")  # an empty store, as any command leaves it
         out = []
         for dirpath, dirnames, filenames in os.walk(self.root):
             for n in filenames + dirnames:

@@ -93,7 +93,7 @@ def test_errors_name_what_was_wrong_and_leave_nothing(berth):
     assert "Nope" in p.err
     p = berth.fails("images", "--filter", "color=blue")
     assert "color=blue" in p.err
-    p = berth.fails("image", "inspect", "--platform", "linux", "keep:1")
+    p = berth.fails("image", "inspect", "--platform", "linux/amd64/v1/extra", "keep:1")
     assert "--platform" in p.err
     p = berth.fails("load", "-i", f"{berth.tmp}/junk.tar")
     assert "junk.tar" in p.err

@@ -6,7 +6,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import RUNTIME
+from conftest import RUNTIME, mounts_under
 from imagegen import busybox_image, listing, rich_image
 
 
@@ -37,8 +37,14 @@ def test_copy_bundle_matches_umoci(berth, rich):
     assert os.readlink(f"{root}/replaced") == "bin/busybox"
     assert os.stat(f"{root}/usr/bin/suid").st_mode & 0o7777 == 0o4755
     assert os.getxattr(f"{root}/ping", "security.capability")[:4] == bytes([0, 0, 0, 2])
+    assert "user.empty" not in os.listxattr(f"{root}/xattr-file")  # an empty pax value deletes
     assert os.stat(f"{root}/opt/one").st_ino == os.stat(f"{root}/opt/two").st_ino
     assert os.stat(f"{root}/old").st_mtime == 946684800
+    # The same layers compressed with zstd unpack to the same tree.
+    zimg = rich_image(("zstd", "zstd", "zstd"))
+    berth("load", "-i", zimg.oci_archive(f"{berth.tmp}/zstd.tar", ref_name="richz:1"))
+    berth("bundle", "--copy", "richz:1", f"{berth.tmp}/zcopy")
+    assert listing(f"{berth.tmp}/zcopy/rootfs") == got
 
 
 def test_overlay_bundle_matches_umoci(berth, rich):
@@ -54,6 +60,7 @@ def test_overlay_bundle_matches_umoci(berth, rich):
     assert os.path.exists(f"{bundle}/.berth/upper/etc/passwd")
     berth("bundle", "--remove", bundle)
     assert not os.path.exists(bundle)
+    assert mounts_under(bundle) == []
     berth("bundle", "--copy", "rich:1", f"{berth.tmp}/again")
     assert "new:x" not in open(f"{berth.tmp}/again/rootfs/etc/passwd").read()
 
@@ -71,6 +78,7 @@ def test_config_json_from_the_image(berth, rich):
     assert a["org.opencontainers.image.exposedPorts"] == "80/tcp"
     assert a["org.example"] == "yes"
     assert spec["root"]["path"] == "rootfs"
+    berth("bundle", "--remove", f"{berth.tmp}/b")
 
 
 def test_bundle_runs_with_berth_runtime(berth):
