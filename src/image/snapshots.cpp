@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <set>
 
 namespace berth::image {
 namespace {
@@ -89,9 +90,10 @@ Result<std::vector<std::string>> ensure_snapshots(const Store &s, const Image &i
   size_t n = img.manifest.layers.size();
   std::vector<std::string> dirs(n);
   std::vector<size_t> todo;
+  std::set<std::string> seen; // an image may repeat a layer: unpack it once
   for (size_t i = 0; i < n; ++i) {
     dirs[i] = s.snapshot_path(img.config.diff_ids[i]);
-    if (!s.has_snapshot(img.config.diff_ids[i])) todo.push_back(i);
+    if (!s.has_snapshot(img.config.diff_ids[i]) && seen.insert(img.config.diff_ids[i].hex).second) todo.push_back(i);
   }
   TRY(parallel_for(todo.size(), jobs, [&](size_t k) -> Result<> {
     size_t i = todo[k];

@@ -226,3 +226,37 @@ def test_multi_platform_index(berth):
     assert open(f"{berth.tmp}/arm/rootfs/arch").read() == "arm64"
     p = berth.fails("image", "inspect", "--platform", "linux/s390x", "multi/arch:1")
     assert "s390x" in p.err
+
+
+def test_sha512_blobs(berth):
+    """A layout whose manifest, config and layer go by sha512."""
+    layer = Layer().file("hello", "sha512").bytes()
+    img = Image([layer], compressions=["gzip"])
+    layout = f"{berth.tmp}/s512"
+    os.makedirs(f"{layout}/blobs/sha512")
+
+    def put(b):
+        h = hashlib.sha512(b).hexdigest()
+        with open(f"{layout}/blobs/sha512/{h}", "wb") as f:
+            f.write(b)
+        return {"digest": "sha512:" + h, "size": len(b)}
+
+    manifest = dict(img.manifest)
+    manifest["config"] = {**img.manifest["config"], **put(img.config_bytes)}
+    manifest["layers"] = [{**img.manifest["layers"][0], **put(img.blobs_[0])}]
+    mb = json.dumps(manifest).encode()
+    with open(f"{layout}/index.json", "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{"mediaType": manifest["mediaType"], **put(mb),
+                   "annotations": {"org.opencontainers.image.ref.name": "s512/img:1"}}]}, f)
+    with open(f"{layout}/oci-layout", "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    tar_dir(layout, f"{berth.tmp}/s512.tar")
+    assert berth("load", "-i", f"{berth.tmp}/s512.tar").out == "Loaded image: s512/img:1\n"
+    assert len(os.listdir(f"{berth.root}/blobs/sha512")) == 3
+    info = json.loads(berth("image", "inspect", "s512/img:1").out)[0]
+    assert info["Id"].startswith("sha512:")
+    berth("bundle", "--copy", "s512/img:1", f"{berth.tmp}/b")
+    assert open(f"{berth.tmp}/b/rootfs/hello").read() == "sha512"
+    berth("bundle", "--remove", f"{berth.tmp}/b")
+    berth("rmi", "s512/img:1")
+    assert os.listdir(f"{berth.root}/blobs/sha512") == []
