@@ -70,8 +70,7 @@ Result<Index> read_index(const json &j) {
     return fail_at("mediaType", "unsupported index media type '" + x.media_type + "' (expected " +
                                     std::string(media::oci_index) + " or " + std::string(media::docker_list) + ")");
   // Required, though it may be empty (image-index.md).
-  ASSIGN_OR_RETURN(const json *list, o.need("manifests"));
-  if (!list->is_array()) return detail::type_error("manifests", "an array", *list);
+  TRY(o.need("manifests"));
   TRY(o.each("manifests", [&](const json &v, const std::string &p) -> Result<> {
     ASSIGN_OR_RETURN(auto d, detail::read_descriptor(v, p));
     x.manifests.push_back(std::move(d));
