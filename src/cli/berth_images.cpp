@@ -53,13 +53,31 @@ uint64_t image_size(const Store &s, const Image &img) {
   return total;
 }
 
-std::string id_text(const oci::Digest &d, bool no_trunc) { return no_trunc ? d.str() : short_id(d); }
-
 // The normalised name of a user-given reference, or an error naming it.
 Result<std::string> full_name(const std::string &s, bool default_tag = true) {
   ASSIGN_OR_RETURN(auto r, oci::Reference::parse(s, default_tag));
   return r.str();
 }
+
+std::string id_text(const oci::Digest &d, bool no_trunc) { return no_trunc ? d.str() : short_id(d); }
+
+// docker's short form of a stored full name.
+std::string familiar(const std::string &name) {
+  auto r = oci::Reference::parse(name);
+  return r ? r->familiar() : name;
+}
+
+// The store's entry for exactly this name (normalised), if there is one:
+// found without reading the image, whatever its platform or state.
+Result<std::optional<NamedImage>> named_entry(const Store &s, const std::string &name) {
+  auto full = full_name(name);
+  if (!full) return std::optional<NamedImage>();
+  ASSIGN_OR_RETURN(auto entries, s.names());
+  for (auto &e : entries)
+    if (e.name == *full) return std::optional<NamedImage>(e);
+  return std::optional<NamedImage>();
+}
+
 
 } // namespace
 
@@ -182,7 +200,7 @@ int ImageCommands::run(const Command *c, const std::string &root) {
           continue;
         }
         std::time_t created = parse_rfc3339(img.config.created);
-        uint64_t size = image_size(s, img);
+        uint64_t size = img.problem.empty() ? image_size(s, img) : 0;
         std::string digest = img.target.digest.str();
         rows.push_back({{"Repository", repo},
                         {"Tag", t},
@@ -190,8 +208,8 @@ int ImageCommands::run(const Command *c, const std::string &root) {
                         {"Digest", digest},
                         {"CreatedAt", img.config.created},
                         {"CreatedSince", human_since(created, now)},
-                        {"Size", human_size(size)},
-                        {"VirtualSize", human_size(size)},
+                        {"Size", img.problem.empty() ? human_size(size) : "N/A"},
+                        {"VirtualSize", img.problem.empty() ? human_size(size) : "N/A"},
                         {"Containers", "N/A"},
                         {"SharedSize", "N/A"},
                         {"UniqueSize", "N/A"}});
@@ -252,17 +270,25 @@ int ImageCommands::run(const Command *c, const std::string &root) {
   }
 
   case Op::tag: {
-    auto img = find_image(s, arg1, oci::host_platform());
-    if (!img) {
-      // The source may be of another platform: by name, any target.
-      return report(img.error().with("tag"));
-    }
     auto target = full_name(arg2);
     if (!target) return report(target.error().with("tag"));
     if (oci::Reference::parse(*target)->digest)
       return report(Error::msg("tag " + arg2 + ": a tag cannot name a digest"));
+    auto lock = s.lock_shared(); // gc must not sweep the image meanwhile
+    if (!lock) return report(lock.error());
+    // By name: any target, of any platform; else by id.
+    auto entry = named_entry(s, arg1);
+    if (!entry) return report(entry.error());
+    oci::Descriptor source;
+    if (*entry) {
+      source = (*entry)->target;
+    } else {
+      auto img = find_image(s, arg1, *plat);
+      if (!img) return report(img.error().with("tag"));
+      source = img->target;
+    }
     std::string t = *target;
-    auto r = s.set_names(std::span(&t, 1), img->target);
+    auto r = s.set_names(std::span(&t, 1), source);
     return r ? 0 : report(r.error().with("tag"));
   }
 
@@ -273,42 +299,56 @@ int ImageCommands::run(const Command *c, const std::string &root) {
     int status = 0;
     bool removed_any = false;
     for (auto &a : args) {
-      auto img = find_image(s, a, *plat);
-      if (!img) {
-        status = report(img.error());
-        continue;
-      }
-      // By name: untag that name. By id: every name (with -f if several).
-      std::vector<std::string> untag;
-      auto by_name = full_name(a);
-      if (by_name && std::find(img->names.begin(), img->names.end(), *by_name) != img->names.end()) {
-        untag.push_back(*by_name);
+      // By name: untag that name (an image of any platform, or one whose
+      // blobs are damaged). By id: every name (with -f if several).
+      oci::Descriptor target;
+      std::vector<std::string> untag, names;
+      std::optional<oci::Digest> id;
+      auto entry = named_entry(s, a);
+      if (!entry) return report(entry.error());
+      auto all_names = s.names();
+      if (!all_names) return report(all_names.error());
+      if (*entry) {
+        target = (*entry)->target;
+        untag.push_back((*entry)->name);
+        if (auto img = load_image(s, target, *plat)) id = img->id();
       } else {
-        if (img->names.size() > 1 && !force) {
-          status = report(Error::msg("rmi " + a + ": image " + short_id(img->id()) +
+        auto img = find_image(s, a, *plat);
+        if (!img) {
+          status = report(img.error());
+          continue;
+        }
+        target = img->target;
+        id = img->id();
+        untag = img->names;
+        if (untag.size() > 1 && !force) {
+          status = report(Error::msg("rmi " + a + ": image " + short_id(*id) +
                                      " has several names; remove them one by one, or use -f"));
           continue;
         }
-        untag = img->names;
       }
-      bool last = untag.size() == img->names.size();
-      if (last && !force) {
+      for (auto &n : *all_names)
+        if (n.target.digest == target.digest && !n.name.empty()) names.push_back(n.name);
+      bool last = untag.size() >= names.size();
+      if (last && !force && id) {
         bool used = false;
-        for (auto &b : *bundles) used = used || b.image == img->id();
+        for (auto &b : *bundles) used = used || b.image == *id;
         if (used) {
-          status = report(Error::msg("rmi " + a + ": image " + short_id(img->id()) +
+          status = report(Error::msg("rmi " + a + ": image " + short_id(*id) +
                                      " is used by a bundle (berth bundle --remove DIR first, or use -f)"));
           continue;
         }
       }
       auto r = s.remove_names(untag);
       if (!r) return report(r.error());
-      for (auto &n : untag) std::printf("Untagged: %s\n", oci::Reference::parse(n) ? oci::Reference::parse(n)->familiar().c_str() : n.c_str());
+      for (auto &n : untag) std::printf("Untagged: %s\n", familiar(n).c_str());
       if (last) {
-        auto t = s.remove_target(img->target.digest);
+        auto t = s.remove_target(target.digest);
         if (!t) return report(t.error());
-        std::printf("Deleted: %s\n", img->id().str().c_str());
-        removed_any = true;
+        if (*t) {
+          std::printf("Deleted: %s\n", (id ? *id : target.digest).str().c_str());
+          removed_any = true;
+        }
       }
     }
     if (removed_any && !no_prune) {
@@ -379,9 +419,8 @@ int ImageCommands::run(const Command *c, const std::string &root) {
     auto r = load_archive(s, in ? in.get() : 0, "load " + what);
     if (!r) return report(r.error());
     if (!quiet) {
-      for (auto &n : r->names) std::printf("Loaded image: %s\n", oci::Reference::parse(n)->familiar().c_str());
-      if (r->names.empty())
-        for (auto &id : r->ids) std::printf("Loaded image ID: %s\n", id.str().c_str());
+      for (auto &n : r->names) std::printf("Loaded image: %s\n", familiar(n).c_str());
+      for (auto &id : r->untagged) std::printf("Loaded image ID: %s\n", id.str().c_str());
     }
     return 0;
   }

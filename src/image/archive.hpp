@@ -20,6 +20,7 @@ namespace berth::image {
 struct Loaded {
   std::vector<std::string> names; // full references named
   std::vector<oci::Digest> ids;   // image ids of the images loaded
+  std::vector<oci::Digest> untagged; // ids of those loaded without a name
 };
 
 struct LoadLimits {

@@ -195,6 +195,7 @@ struct Planned {
 Result<std::string> full_name(const std::string &name, const std::string &what) {
   auto r = oci::Reference::parse(name);
   if (!r) return ctx(std::move(r).error(), what);
+  if (r->digest) return fail_msg(what + ": '" + name + "' names a digest, which is not a tag");
   return r->str();
 }
 
@@ -341,6 +342,27 @@ Result<std::vector<Planned>> plan_oci(const Staging &st, const LoadLimits &limit
   return out;
 }
 
+// Names from manifest.json's RepoTags for the images of an OCI layout that
+// has none of its own (matched by config digest).
+Result<> names_from_docker(const Staging &st, std::vector<Planned> &plan) {
+  auto j = json::parse(st.docs.at("manifest.json"), nullptr, false);
+  if (!j.is_array()) return {};
+  for (auto &item : j) {
+    if (!item.is_object() || !item["Config"].is_string() || !item["RepoTags"].is_array()) continue;
+    const Staged *cf = st.find(clean(item["Config"].get<std::string>()));
+    if (!cf) continue;
+    for (auto &p : plan) {
+      if (!p.run || !p.names.empty() || p.id != cf->digest) continue;
+      for (auto &t : item["RepoTags"]) {
+        if (!t.is_string()) continue;
+        ASSIGN_OR_RETURN(auto n, full_name(t.get<std::string>(), st.what + ": manifest.json RepoTags"));
+        p.names.push_back(n);
+      }
+    }
+  }
+  return {};
+}
+
 // Every blob a planned image reaches, by digest.
 void reach(const Staging &st, const oci::Descriptor &d, std::set<std::string> &out, size_t max, int depth = 0) {
   auto *f = st.find("blobs/" + std::string(d.digest.algo_name()) + "/" + d.digest.hex);
@@ -366,11 +388,14 @@ Result<Loaded> load_archive(const Store &s, int fd, const std::string &what, con
   TRY(st.open_dir());
   TRY(stage_archive(st, fd, limits));
 
+  // An OCI layout first: docker 25+ and berth write one beside
+  // manifest.json, and its manifests keep their digests.
   std::vector<Planned> plan;
-  if (st.docs.count("manifest.json")) {
-    ASSIGN_OR_RETURN(plan, plan_docker(st, limits));
-  } else if (st.docs.count("index.json")) {
+  if (st.docs.count("index.json")) {
     ASSIGN_OR_RETURN(plan, plan_oci(st, limits));
+    if (st.docs.count("manifest.json")) TRY(names_from_docker(st, plan));
+  } else if (st.docs.count("manifest.json")) {
+    ASSIGN_OR_RETURN(plan, plan_docker(st, limits));
   } else {
     return fail_msg(what + ": neither a docker archive (no manifest.json) nor an OCI layout (no index.json)");
   }
@@ -396,21 +421,15 @@ Result<Loaded> load_archive(const Store &s, int fd, const std::string &what, con
       jobs.push_back({l, p.diff_ids[i], f});
     }
   }
-  std::vector<oci::Digest> made;
-  std::mutex made_mu;
-  auto unpacked = parallel_for(jobs.size(), 0, [&](size_t k) -> Result<> {
+  // A bad layer leaves nothing of itself; the good layers' snapshots of a
+  // bad archive stay unnamed until gc (they may be shared with another
+  // berth's load meanwhile: only gc, under the exclusive lock, removes).
+  TRY(parallel_for(jobs.size(), 0, [&](size_t k) -> Result<> {
     auto &j = jobs[k];
     ASSIGN_OR_RETURN(UniqueFd bfd, st.open(*j.file));
     TRY(unpack_blob(s, j.layer, j.diff_id, bfd.get()));
-    std::lock_guard g(made_mu);
-    made.push_back(j.diff_id);
     return {};
-  });
-  if (!unpacked) {
-    // Snapshots of the good layers of a bad archive go too.
-    for (auto &d : made) (void)remove_tree(path_join(s.root(), "snapshots/" + d.hex));
-    return fail(unpacked.error());
-  }
+  }));
 
   // Into the store: the blobs the images reach, then the generated
   // manifests, then (after an fsync of blobs/) the names.
@@ -438,6 +457,7 @@ Result<Loaded> load_archive(const Store &s, int fd, const std::string &what, con
     TRY(s.set_names(names, p.target));
     out.names.insert(out.names.end(), p.names.begin(), p.names.end());
     out.ids.push_back(p.run ? p.id : p.target.digest);
+    if (p.names.empty()) out.untagged.push_back(out.ids.back());
   }
   return out;
 }

@@ -57,21 +57,17 @@ Result<BundleRecord> read_record(const Store &s, const std::string &rel) {
 }
 
 // Removes what make_bundle made unless released.
+// Empties DIR again (it was empty or made here) unless released.
 struct BundleUndo {
   std::string dir;
   bool created_dir = false, mounted = false;
   bool done = false;
+  mode_t given_mode = 0; // DIR existed (empty) with this mode: made again
   ~BundleUndo() {
     if (done) return;
     if (mounted) ::umount2((dir + "/rootfs").c_str(), MNT_DETACH);
     if (created_dir) (void)remove_tree(dir);
-    else if (!dir.empty()) {
-      // An empty dir we were given: empty it again.
-      for (const char *n : {"rootfs", ".berth", "config.json"}) {
-        std::string p = dir + "/" + n;
-        if (::unlink(p.c_str()) < 0) (void)remove_tree(p);
-      }
-    }
+    if (given_mode) ::mkdir(dir.c_str(), given_mode);
   }
 };
 
@@ -99,17 +95,23 @@ Result<BundleResult> make_bundle(const Store &s, const Image &img, const std::st
   BundleUndo undo{dir};
   struct stat st;
   if (::lstat(dir.c_str(), &st) == 0) {
+    // Only an empty dir: `bundle --remove` removes all of DIR.
+    undo.done = true;
     if (!S_ISDIR(st.st_mode)) return fail_sys(ENOTDIR, what);
     ASSIGN_OR_RETURN(UniqueFd d, open_file(dir, O_RDONLY | O_DIRECTORY));
-    if (::faccessat(d.get(), "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-        ::faccessat(d.get(), "rootfs", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-      undo.done = true;
-      return fail_sys(EEXIST, what + ": it has a config.json or rootfs already");
-    }
+    DIR *dp = ::fdopendir(d.release());
+    if (!dp) return fail_errno(what + ": read the directory");
+    bool empty = true;
+    while (dirent *e = ::readdir(dp))
+      empty = empty && (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0);
+    ::closedir(dp);
+    if (!empty) return fail_sys(ENOTEMPTY, what + ": the directory must be empty or not exist");
+    undo.done = false;
+    undo.given_mode = st.st_mode & 07777;
   } else {
     if (::mkdir(dir.c_str(), 0711) < 0) return fail_errno(what + ": mkdir");
-    undo.created_dir = true;
   }
+  undo.created_dir = true;
   ASSIGN_OR_RETURN(auto lowers, ensure_snapshots(s, img));
   if (::mkdir((dir + "/rootfs").c_str(), 0755) < 0) return fail_errno(what + ": mkdir rootfs");
 
@@ -168,7 +170,7 @@ Result<> remove_bundle(const Store &s, const std::string &dir_in) {
   return {};
 }
 
-Result<std::vector<BundleRecord>> list_bundles(const Store &s) {
+Result<std::vector<BundleRecord>> list_bundles(const Store &s, bool strict) {
   std::vector<BundleRecord> out;
   ASSIGN_OR_RETURN(UniqueFd dfd, open_at(s.dirfd(), "bundles", O_RDONLY | O_DIRECTORY));
   DIR *d = ::fdopendir(dfd.release());
@@ -179,7 +181,10 @@ Result<std::vector<BundleRecord>> list_bundles(const Store &s) {
   ::closedir(d);
   for (auto &n : names) {
     auto r = read_record(s, "bundles/" + n);
-    if (!r) continue;
+    if (!r) {
+      if (strict) return ctx(std::move(r).error(), "list bundles");
+      continue;
+    }
     if (::access((r->dir + "/config.json").c_str(), F_OK) < 0 && errno == ENOENT) {
       ::unlinkat(s.dirfd(), ("bundles/" + n).c_str(), 0); // removed by hand
       continue;

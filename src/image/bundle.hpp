@@ -30,14 +30,15 @@ struct BundleResult {
   std::string why_copy; // why overlayfs was not used, when it was not
 };
 
-// DIR must not exist or be an empty directory. On failure nothing is left:
-// no mount, no DIR content, no record.
+// DIR must not exist or be an empty directory (remove_bundle removes all of
+// it). On failure nothing is left: no mount, no DIR content, no record.
 Result<BundleResult> make_bundle(const Store &s, const Image &img, const std::string &dir, bool copy);
 // Unmounts DIR/rootfs, removes DIR and its record.
 Result<> remove_bundle(const Store &s, const std::string &dir);
 // The bundles recorded whose DIR still exists; records of removed dirs are
-// dropped.
-Result<std::vector<BundleRecord>> list_bundles(const Store &s);
+// dropped. strict: a record that cannot be read is an error (gc), else it
+// is skipped.
+Result<std::vector<BundleRecord>> list_bundles(const Store &s, bool strict = false);
 
 // config.json for img, with rootfd the image's root filesystem (for
 // Config.User names, looked up in its /etc/passwd and /etc/group).

@@ -73,7 +73,7 @@ Result<User> resolve_user(const std::string &spec, int rootfd) {
       });
       if (!found) return bad("no group '" + group + "' in the image's /etc/group");
     }
-  } else if (!user_name.empty()) {
+  } else if (!user_name.empty() && !uid) {
     // Supplementary groups: those that list the user as a member.
     each_line(groups, [&](std::string_view line) {
       auto f = split(line, ':');
@@ -106,7 +106,8 @@ Result<std::string> bundle_config(const Image &img, int rootfd) {
   for (auto &e : env) has_path = has_path || e.starts_with("PATH=");
   if (!has_path) env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   p["env"] = env;
-  p["cwd"] = c.working_dir.empty() ? "/" : c.working_dir;
+  // A relative WorkingDir is taken from / (as docker); cwd must be absolute.
+  p["cwd"] = c.working_dir.empty() ? "/" : c.working_dir.front() == '/' ? c.working_dir : "/" + c.working_dir;
 
   ASSIGN_OR_RETURN(User u, resolve_user(c.user, rootfd));
   p["user"] = {{"uid", u.uid}, {"gid", u.gid}};
@@ -122,6 +123,14 @@ Result<std::string> bundle_config(const Image &img, int rootfd) {
   set("author", c.author);
   set("created", c.created);
   set("stopSignal", c.stop_signal);
+  // os.version and os.features: not in ImageConfig's fields, in the document.
+  if (auto v = c.raw.find("os.version"); v != c.raw.end() && v->is_string()) set("os.version", v->get<std::string>());
+  if (auto f = c.raw.find("os.features"); f != c.raw.end() && f->is_array()) {
+    std::string joined;
+    for (auto &x : *f)
+      if (x.is_string()) joined += (joined.empty() ? "" : ",") + x.get<std::string>();
+    set("os.features", joined);
+  }
   std::string ports;
   for (auto &port : c.exposed_ports) ports += (ports.empty() ? "" : ",") + port;
   set("exposedPorts", ports);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <optional>
 #include <set>
 
 namespace berth::image {
@@ -19,30 +20,43 @@ struct Marks {
   std::set<std::string> snapshots; // diff_id hex
 };
 
-void mark_manifest(const Store &s, const oci::Digest &d, Marks &m) {
-  m.blobs.insert(d.str());
-  auto text = s.read_blob(d);
-  if (!text) return;
-  auto man = oci::parse_manifest(*text);
-  if (!man) return;
-  m.blobs.insert(man->config.digest.str());
-  for (auto &l : man->layers) m.blobs.insert(l.digest.str());
-  auto ctext = s.read_blob(man->config.digest, 16u << 20);
-  if (!ctext) return;
-  if (auto c = oci::parse_image_config(*ctext))
-    for (auto &id : c->diff_ids) m.snapshots.insert(id.hex);
+// A blob that is gone marks nothing; one that cannot be read or parsed
+// stops gc, which would otherwise sweep what that image needs.
+Result<std::optional<std::string>> read_for_mark(const Store &s, const oci::Digest &d, size_t max) {
+  auto text = s.read_blob(d, max);
+  if (text) return std::optional<std::string>(std::move(*text));
+  if (text.error().code() == ENOENT) return std::optional<std::string>();
+  return ctx(std::move(text).error(), "collect garbage: read " + d.str());
 }
 
-void mark_target(const Store &s, const oci::Descriptor &t, Marks &m) {
+Result<> mark_manifest(const Store &s, const oci::Digest &d, Marks &m) {
+  m.blobs.insert(d.str());
+  ASSIGN_OR_RETURN(auto text, read_for_mark(s, d, 4u << 20));
+  if (!text) return {};
+  auto man = oci::parse_manifest(*text);
+  if (!man) return ctx(std::move(man).error(), "collect garbage: manifest " + d.str());
+  m.blobs.insert(man->config.digest.str());
+  for (auto &l : man->layers) m.blobs.insert(l.digest.str());
+  ASSIGN_OR_RETURN(auto ctext, read_for_mark(s, man->config.digest, 16u << 20));
+  if (!ctext) return {};
+  auto c = oci::parse_image_config(*ctext);
+  if (!c) return ctx(std::move(c).error(), "collect garbage: config " + man->config.digest.str());
+  for (auto &id : c->diff_ids) m.snapshots.insert(id.hex);
+  return {};
+}
+
+Result<> mark_target(const Store &s, const oci::Descriptor &t, Marks &m, int depth = 0) {
   m.blobs.insert(t.digest.str());
-  auto text = s.read_blob(t.digest);
-  if (!text) return;
+  ASSIGN_OR_RETURN(auto text, read_for_mark(s, t.digest, 4u << 20));
+  if (!text) return {};
   auto kind = oci::doc_kind(*text, t.media_type);
-  if (!kind) return;
+  if (!kind) return ctx(std::move(kind).error(), "collect garbage: " + t.digest.str());
   if (*kind == oci::DocKind::manifest) return mark_manifest(s, t.digest, m);
-  if (auto idx = oci::parse_index(*text))
-    for (auto &d : idx->manifests)
-      if (s.has_blob(d.digest)) mark_target(s, d, m);
+  auto idx = oci::parse_index(*text);
+  if (!idx) return ctx(std::move(idx).error(), "collect garbage: index " + t.digest.str());
+  if (depth > 8) return fail_msg("collect garbage: index " + t.digest.str() + " nests too deep");
+  for (auto &d : idx->manifests) TRY(mark_target(s, d, m, depth + 1));
+  return {};
 }
 
 // Calls f(name) for each entry of dir (relative to the store root).
@@ -78,8 +92,8 @@ Result<GcStats> collect_garbage(const Store &s) {
   ASSIGN_OR_RETURN(UniqueFd lock, s.lock_exclusive());
   Marks m;
   ASSIGN_OR_RETURN(auto names, s.names());
-  for (auto &n : names) mark_target(s, n.target, m);
-  ASSIGN_OR_RETURN(auto bundles, list_bundles(s));
+  for (auto &n : names) TRY(mark_target(s, n.target, m));
+  ASSIGN_OR_RETURN(auto bundles, list_bundles(s, true));
   for (auto &b : bundles)
     for (auto &id : b.diff_ids) m.snapshots.insert(id.hex);
 
@@ -130,8 +144,12 @@ Result<PruneResult> prune_images(const Store &s, bool all) {
     if (!seen.insert(t).second) continue;
     auto img = load_image(s, n.target, oci::host_platform());
     if (img && in_use.count(img->id().str())) continue;
-    TRY(s.remove_target(n.target.digest));
-    r.removed.push_back(img ? img->id().str() : t);
+    std::vector<std::string> untag;
+    for (auto &o : names)
+      if (o.target.digest == n.target.digest && !o.name.empty()) untag.push_back(o.name);
+    if (!untag.empty()) TRY(s.remove_names(untag));
+    ASSIGN_OR_RETURN(bool removed, s.remove_target(n.target.digest));
+    if (removed) r.removed.push_back(img ? img->id().str() : t);
   }
   ASSIGN_OR_RETURN(r.gc, collect_garbage(s));
   return r;

@@ -50,7 +50,13 @@ Result<std::vector<Image>> list_images(const Store &s, const oci::Platform &plat
     auto it = by_target.find(e.target.digest.str());
     if (it == by_target.end()) {
       auto img = load_image(s, e.target, platform);
-      if (!img) continue;
+      if (!img) {
+        Image broken;
+        broken.target = e.target;
+        broken.manifest.config.digest = e.target.digest;
+        broken.problem = img.error().message();
+        img = std::move(broken);
+      }
       it = by_target.emplace(e.target.digest.str(), out.size()).first;
       out.push_back(std::move(*img));
     }
@@ -89,6 +95,7 @@ Result<Image> find_image(const Store &s, std::string_view name_or_id, const oci:
   if (is_hex) {
     const Image *found = nullptr;
     for (auto &img : images) {
+      if (!img.problem.empty()) continue;
       if (!img.id().hex.starts_with(hex) && !img.target.digest.hex.starts_with(hex)) continue;
       if (found && found->id() != img.id())
         return fail_msg("image id prefix '" + want + "' is ambiguous: it matches " + short_id(found->id()) +

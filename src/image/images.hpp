@@ -18,6 +18,10 @@ struct Image {
   oci::Manifest manifest;
   oci::ImageConfig config;
   std::string stored; // when last named (RFC 3339)
+  // list_images only: why the image cannot be used here (no manifest for the
+  // platform, a damaged blob); then only names and target are set, and id()
+  // is the target's digest.
+  std::string problem;
   // The image id, as docker shows it: the config's digest.
   const oci::Digest &id() const { return manifest.config.digest; }
 };
@@ -26,7 +30,7 @@ struct Image {
 Result<Image> load_image(const Store &s, const oci::Descriptor &target, const oci::Platform &platform);
 
 // Every entry of the store, grouped: one Image per target with all its
-// names. Entries whose blobs are missing for platform are skipped.
+// names. One that cannot be loaded for platform is listed with its problem.
 Result<std::vector<Image>> list_images(const Store &s, const oci::Platform &platform);
 
 // An image by name ("busybox", "busybox:1.36", "host/a@sha256:…") or by id

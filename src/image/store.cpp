@@ -50,8 +50,14 @@ Result<Store> Store::open(const std::string &root) {
   } else {
     TRY_CTX(write_file_durable(dir.get(), "oci-layout", kLayout), what);
   }
-  if (::faccessat(dir.get(), "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-    TRY_CTX(write_file_durable(dir.get(), "index.json", oci::to_json_string(oci::Index{})), what);
+  if (::faccessat(dir.get(), "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+    // Under index.lock: another berth may be naming its first image.
+    ASSIGN_OR_RETURN(UniqueFd lock, open_at(dir.get(), "index.lock", O_RDWR | O_CREAT, 0600));
+    while (::flock(lock.get(), LOCK_EX) < 0)
+      if (errno != EINTR) return fail_errno(what + ": lock index.lock");
+    if (::faccessat(dir.get(), "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+      TRY_CTX(write_file_durable(dir.get(), "index.json", oci::to_json_string(oci::Index{})), what);
+  }
   return Store(root, std::move(dir));
 }
 

@@ -119,12 +119,15 @@ class Store {
   // --- names (index.json)
   Result<std::vector<NamedImage>> names() const;
   // Points name (full reference, or "" to add an untagged image) at
-  // target, replacing what it pointed at. Several at once: one rewrite.
+  // target, which must be in the store; the image the name pointed at
+  // before stays, untagged, if that was its last name. Several at once: one
+  // rewrite.
   Result<> set_names(std::span<const std::string> names, const oci::Descriptor &target) const;
   // Removes these names; false for a name that was not there.
   Result<std::vector<bool>> remove_names(std::span<const std::string> names) const;
-  // Removes every entry (named or not) whose target is digest.
-  Result<> remove_target(const oci::Digest &digest) const;
+  // Removes the untagged entry of digest, unless a name points at it
+  // (given meanwhile by another berth); true if no entry of it is left.
+  Result<bool> remove_target(const oci::Digest &digest) const;
 
   // --- snapshots
   std::string snapshot_path(const oci::Digest &diff_id) const; // .../snapshots/<hex>/fs

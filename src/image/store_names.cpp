@@ -59,6 +59,7 @@ Result<std::vector<NamedImage>> Store::names() const {
 
 Result<> Store::set_names(std::span<const std::string> names, const oci::Descriptor &target) const {
   // Blobs first: the name must never point at a blob a crash could lose.
+  if (!has_blob(target.digest)) return fail_msg("name " + target.digest.str() + ": it is not in the store " + root_);
   TRY(sync_blobs());
   std::string stored = now_rfc3339();
   return update_index([&](std::vector<oci::Descriptor> &ds) {
@@ -68,7 +69,19 @@ Result<> Store::set_names(std::span<const std::string> names, const oci::Descrip
         bool named = std::any_of(ds.begin(), ds.end(), [&](auto &d) { return d.digest == target.digest; });
         if (named) continue;
       } else {
-        std::erase_if(ds, [&](auto &d) { return ref_name(d) == name; });
+        // The image the name leaves stays, untagged, if that was its last
+        // name (docker's dangling image).
+        for (auto &d : ds) {
+          if (ref_name(d) != name || d.digest == target.digest) continue;
+          auto other = d.digest;
+          bool still_named = std::count_if(ds.begin(), ds.end(), [&](auto &x) { return x.digest == other; }) > 1;
+          if (still_named) {
+            d.digest.hex.clear(); // marked, erased below
+          } else {
+            d.annotations.erase(std::string(kRefNameAnnotation));
+          }
+        }
+        std::erase_if(ds, [&](auto &d) { return d.digest.hex.empty() || ref_name(d) == name; });
       }
       oci::Descriptor d = target;
       d.annotations.erase(std::string(kRefNameAnnotation));
@@ -96,10 +109,16 @@ Result<std::vector<bool>> Store::remove_names(std::span<const std::string> names
   return found;
 }
 
-Result<> Store::remove_target(const oci::Digest &digest) const {
-  return update_index([&](std::vector<oci::Descriptor> &ds) {
+Result<bool> Store::remove_target(const oci::Digest &digest) const {
+  bool removed = false;
+  TRY(update_index([&](std::vector<oci::Descriptor> &ds) {
+    // A name given meanwhile (tag, load) keeps the image.
+    if (std::any_of(ds.begin(), ds.end(), [&](auto &d) { return d.digest == digest && !ref_name(d).empty(); }))
+      return false;
+    removed = true; // no entry of it is left
     return std::erase_if(ds, [&](auto &d) { return d.digest == digest; }) > 0;
-  });
+  }));
+  return removed;
 }
 
 } // namespace berth::image

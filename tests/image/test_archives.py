@@ -260,3 +260,46 @@ def test_sha512_blobs(berth):
     berth("bundle", "--remove", f"{berth.tmp}/b")
     berth("rmi", "s512/img:1")
     assert os.listdir(f"{berth.root}/blobs/sha512") == []
+
+
+def test_an_image_of_another_platform_is_listed_and_removable(berth):
+    tar_ = Layer().file("arch", "s390x").bytes()
+    cfg = config_for([tar_])
+    cfg["architecture"] = "s390x"
+    img = Image([tar_], cfg)
+    layout = img.oci_layout(f"{berth.tmp}/s390x")
+    ib = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(img.manifest_bytes),
+         "size": len(img.manifest_bytes), "platform": {"os": "linux", "architecture": "s390x"}}]}).encode()
+    with open(f"{layout}/blobs/sha256/" + hashlib.sha256(ib).hexdigest(), "wb") as f:
+        f.write(ib)
+    with open(f"{layout}/index.json", "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha256(ib), "size": len(ib),
+             "annotations": {"org.opencontainers.image.ref.name": "other/arch:1"}}]}, f)
+    tar_dir(layout, f"{berth.tmp}/s390x.tar")
+    assert berth("load", "-i", f"{berth.tmp}/s390x.tar").out == "Loaded image: other/arch:1\n"
+    assert "other/arch" in berth("images").out
+    p = berth.fails("bundle", "other/arch:1", f"{berth.tmp}/b")
+    assert "s390x" in p.err or "platform" in p.err
+    berth("tag", "other/arch:1", "other/arch:2")
+    assert info_of(berth, "other/arch:2", "linux/s390x")["Architecture"] == "s390x"
+    berth("rmi", "other/arch:1", "other/arch:2")
+    assert berth("images", "-q").out == ""
+    assert os.listdir(f"{berth.root}/blobs/sha256") == []
+
+
+def info_of(berth, name, platform):
+    return json.loads(berth("image", "inspect", "--platform", platform, name).out)[0]
+
+
+def test_save_then_load_keeps_the_manifest_digest(berth):
+    img = busybox_image()
+    berth("load", "-i", img.oci_archive(f"{berth.tmp}/in.tar", ref_name="keep/digest:1"))
+    before = json.loads(berth("image", "inspect", "keep/digest:1").out)[0]["Descriptor"]["digest"]
+    assert before == sha256(img.manifest_bytes)
+    berth("save", "-o", f"{berth.tmp}/out.tar", "keep/digest:1")
+    berth("rmi", "keep/digest:1")
+    berth("load", "-i", f"{berth.tmp}/out.tar")
+    assert json.loads(berth("image", "inspect", "keep/digest:1").out)[0]["Descriptor"]["digest"] == before
+    assert berth("image", "inspect", f"keep/digest@{before}").returncode == 0

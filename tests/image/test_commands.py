@@ -154,3 +154,29 @@ def test_references_are_normalised(berth):
                  "library/busybox"):
         assert json.loads(berth("image", "inspect", name).out)[0]["RepoTags"] == ["busybox:latest"], name
     berth.fails("image", "inspect", "busybox:other")
+
+
+def test_a_name_moved_away_leaves_the_old_image_untagged(berth):
+    first = import_busybox(berth, "app:1")
+    tar = f"{berth.tmp}/other.tar"
+    with open(tar, "wb") as f:
+        f.write(busybox_layer(extra_links=("sh",)).bytes())
+    second = berth("import", tar, "app:1").out.strip()
+    rows = sorted(berth("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").out.splitlines())
+    assert rows == sorted([f"app:1 {second[7:19]}", f"<none>:<none> {first[7:19]}"])
+    berth("rmi", first[7:19])
+    assert berth("images", "-q").out.split() == [second[7:19]]
+
+
+def test_bundle_dir_must_be_empty(berth):
+    import_busybox(berth, "b:1", changes=["CMD [\"sh\"]"])
+    d = f"{berth.tmp}/project"
+    os.makedirs(d)
+    with open(f"{d}/precious", "w") as f:
+        f.write("keep me")
+    p = berth.fails("bundle", "b:1", d)
+    assert "must be empty" in p.err
+    assert os.listdir(d) == ["precious"]
+    os.makedirs(f"{berth.tmp}/empty")
+    berth("bundle", "--copy", "b:1", f"{berth.tmp}/empty")
+    berth("bundle", "--remove", f"{berth.tmp}/empty")
