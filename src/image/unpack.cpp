@@ -90,7 +90,7 @@ Result<UnpackStats> unpack_layer(Source &tar, int dirfd, const std::string &what
   };
   if (archive_read_open(a.get(), &rc, nullptr, read_cb, nullptr) != ARCHIVE_OK) return tar_error("read tar");
 
-  detail::EntryWriter w(a.get(), dirfd, limits);
+  detail::EntryWriter w(a.get(), dirfd);
   UnpackStats st;
   uint64_t total = 0;
   for (;;) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include "common/error.hpp"
-#include "image/unpack.hpp"
 #include "image/unpack_path.hpp"
 
 #include <sys/stat.h>
@@ -19,8 +18,7 @@ namespace berth::image::detail {
 
 class EntryWriter {
  public:
-  EntryWriter(struct archive *a, int root, const UnpackLimits &limits)
-      : a_(a), root_(root), limits_(limits), parents_(root) {}
+  EntryWriter(struct archive *a, int root) : a_(a), root_(root), parents_(root) {}
   // Creates e (named n) and applies its metadata; returns the data bytes written.
   Result<uint64_t> write(struct archive_entry *e, const CleanName &n);
   // Sets the mtimes still pending (directories whose content may follow).
@@ -42,7 +40,6 @@ class EntryWriter {
 
   struct archive *a_;
   int root_;
-  const UnpackLimits &limits_;
   Parents parents_;
   bool stale_ = false; // something was removed: parents_ forgets after this entry
   // Directories whose entries were seen, innermost last: their mtimes are
