@@ -1,6 +1,6 @@
 #!/bin/sh
-# build-release.sh: configure and build the optimised berth-runtime that
-# bench/run.py measures by default (build-release/berth-runtime: static,
+# build-release.sh: configure and build the optimised berth-runtime and berth that
+# bench/run.py and bench/unpack.py measure by default (build-release/berth-runtime: static,
 # MinSizeRel = -Os with unused sections dropped, no unit tests; -Os measured
 # as fast as -O3 here, and a smaller binary maps fewer pages). Records the source revision in build-release/SOURCE, which
 # run.py prints in its table header. JOBS=N limits ninja's parallelism.
