@@ -85,23 +85,17 @@ void ImageCommands::add_to(Parser &p, bool top) {
   auto fmt = [&](Command &c) -> Command & {
     return c.flag("--format FORMAT", "output: table, json, or a Go template ({{.ID}})", format);
   };
-  auto &ls = fmt(p.add(top ? "images" : "ls", "list images"))
-                 .flag("-q,--quiet", "print image ids only", quiet)
-                 .flag("-a,--all", "all images (there are no intermediate ones: the same list)", all)
-                 .flag("--digests", "show digests", digests)
-                 .flag("--no-trunc", "do not truncate ids", no_trunc)
-                 .list("-f,--filter FILTER", "dangling=true|false, reference=PATTERN", filters)
-                 .arg("REPOSITORY[:TAG]", arg1, false);
-  run_[&ls] = Op::ls;
+  auto ls_flags = [&](Command &c) -> Command & {
+    return fmt(c).flag("-q,--quiet", "print image ids only", quiet)
+        .flag("-a,--all", "all images (there are no intermediate ones: the same list)", all)
+        .flag("--digests", "show digests", digests)
+        .flag("--no-trunc", "do not truncate ids", no_trunc)
+        .list("-f,--filter FILTER", "dangling=true|false, reference=PATTERN", filters)
+        .arg("REPOSITORY[:TAG]", arg1, false);
+  };
+  run_[&ls_flags(p.add(top ? "images" : "ls", "list images"))] = Op::ls;
   if (!top) {
-    auto &list = fmt(p.add("list", "list images (ls)"))
-                     .flag("-q,--quiet", "print image ids only", quiet)
-                     .flag("-a,--all", "all images", all)
-                     .flag("--digests", "show digests", digests)
-                     .flag("--no-trunc", "do not truncate ids", no_trunc)
-                     .list("-f,--filter FILTER", "dangling=true|false, reference=PATTERN", filters)
-                     .arg("REPOSITORY[:TAG]", arg1, false);
-    run_[&list] = Op::ls;
+    run_[&ls_flags(p.add("list", "list images (ls)"))] = Op::ls;
     auto &inspect = fmt(p.add("inspect", "show images' details as JSON"))
                         .flag("--platform PLATFORM", "os/arch[/variant] of a multi-platform image", platform)
                         .many_args("IMAGE", args);

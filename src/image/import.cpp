@@ -18,15 +18,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Copies fd into w until EOF.
 Result<> copy_in(int fd, BlobWriter &w, const std::string &what) {
   std::vector<char> buf(256 << 10);

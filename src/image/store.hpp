@@ -46,6 +46,9 @@ inline constexpr std::string_view kStoredAnnotation = "io.berth.image.stored";
 // The default root: $BERTH_ROOT, else /var/lib/berth.
 std::string default_root();
 
+// Now as image configs and the index write times: "2024-05-01T10:00:00Z".
+std::string now_rfc3339();
+
 class Store;
 
 // A blob being written: bytes in, verified digest out. Dropped without

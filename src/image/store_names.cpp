@@ -10,8 +10,6 @@
 #include <ctime>
 
 namespace berth::image {
-namespace {
-
 std::string now_rfc3339() {
   std::time_t t = std::time(nullptr);
   std::tm tm;
@@ -20,6 +18,8 @@ std::string now_rfc3339() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+namespace {
 
 std::string ref_name(const oci::Descriptor &d) {
   auto it = d.annotations.find(std::string(kRefNameAnnotation));
