@@ -54,7 +54,8 @@ std::string clean(std::string_view p) {
 // -> "b/x"); ".." stops at the top.
 std::string resolve_link(const std::string &dir, std::string_view target) {
   std::vector<std::string> parts;
-  for (auto c : split(clean(dir) + "/" + std::string(target), '/')) {
+  const std::string path = clean(dir) + "/" + std::string(target); // split's views point into it
+  for (auto c : split(path, '/')) {
     if (c.empty() || c == ".") continue;
     if (c == "..") {
       if (!parts.empty()) parts.pop_back();
