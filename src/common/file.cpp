@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 namespace berth {
 
@@ -134,38 +135,39 @@ Result<> mkdir_all(const std::string &path, mode_t mode) {
   return {};
 }
 
-static Result<> remove_children(int dirfd, const std::string &path) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return fail_errno("dup " + path);
-  DIR *d = ::fdopendir(dup);
+// Empties the directory fd (which it takes): one fd per level of recursion.
+static Result<> remove_children(int fd, const std::string &path) {
+  DIR *d = ::fdopendir(fd);
   if (!d) {
-    ::close(dup);
+    ::close(fd);
     return fail_errno("opendir " + path);
   }
   Result<> res;
+  errno = 0;
   while (dirent *e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
-    if (::unlinkat(dirfd, n.c_str(), 0) == 0) continue;
-    if (errno != EISDIR && errno != EPERM) {
-      res = fail_errno("remove " + path_join(path, n));
+    const char *n = e->d_name;
+    if (!std::strcmp(n, ".") || !std::strcmp(n, "..")) continue;
+    res = remove_at(::dirfd(d), n);
+    if (!res) {
+      res = ctx(std::move(res).error(), path);
       break;
     }
-    int sub = ::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0) {
-      res = fail_errno("open " + path_join(path, n));
-      break;
-    }
-    res = remove_children(sub, path_join(path, n));
-    ::close(sub);
-    if (!res) break;
-    if (::unlinkat(dirfd, n.c_str(), AT_REMOVEDIR) < 0) {
-      res = fail_errno("rmdir " + path_join(path, n));
-      break;
-    }
+    errno = 0;
   }
+  if (res && errno != 0) res = fail_errno("readdir " + path);
   ::closedir(d);
   return res;
+}
+
+Result<> remove_at(int dirfd, const std::string &name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
+  if (errno != EISDIR && errno != EPERM) return fail_errno("remove '" + name + "'");
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return fail_errno("open '" + name + "' to remove it");
+  TRY(remove_children(fd, name));
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return fail_errno("remove directory '" + name + "'");
+  return {};
 }
 
 Result<> remove_tree(const std::string &path) {
@@ -174,9 +176,7 @@ Result<> remove_tree(const std::string &path) {
     if (errno == ENOENT) return {};
     return fail_errno("open " + path);
   }
-  auto r = remove_children(fd, path);
-  ::close(fd);
-  if (!r) return r;
+  TRY(remove_children(fd, path));
   if (::rmdir(path.c_str()) < 0 && errno != ENOENT) return fail_errno("rmdir " + path);
   return {};
 }

@@ -46,6 +46,9 @@ Result<> mkdir_all(const std::string &path, mode_t mode = 0755);
 
 // rm -rf of a directory tree on one filesystem, fd-relative (no symlink follow).
 Result<> remove_tree(const std::string &path);
+// rm -rf of name in dirfd (a file, a symlink itself, or a directory tree).
+// Recursion is as deep as the tree; an absent name is fine.
+Result<> remove_at(int dirfd, const std::string &name);
 
 bool path_exists(const std::string &path);
 

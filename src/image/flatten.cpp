@@ -5,6 +5,7 @@
 #include "image/flatten.hpp"
 
 #include "common/unique_fd.hpp"
+#include "common/file.hpp"
 #include "image/fsops.hpp"
 
 #include <dirent.h>
@@ -107,7 +108,7 @@ class Flattener {
     std::unique_ptr<DIR, int (*)(DIR *)> guard(dp, ::closedir);
     while (dirent *e = ::readdir(dp)) {
       if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
-      TRY_CTX(fsops::remove_at(::dirfd(dp), e->d_name), "empty opaque directory '" + path + "'");
+      TRY_CTX(remove_at(::dirfd(dp), e->d_name), "empty opaque directory '" + path + "'");
     }
     return {};
   }
@@ -138,11 +139,11 @@ class Flattener {
     struct stat st;
     if (::fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return fail_errno("stat");
     mode_t type = st.st_mode & S_IFMT;
-    if (type == S_IFCHR && st.st_rdev == 0) return fsops::remove_at(dst, name); // a whiteout
+    if (type == S_IFCHR && st.st_rdev == 0) return remove_at(dst, name); // a whiteout
     if (type == S_IFDIR) return subdir(sfd, dst, name, rel, st, depth);
 
     // Anything else replaces what is there (a directory with its content).
-    TRY(fsops::remove_at(dst, name));
+    TRY(remove_at(dst, name));
     if (st.st_nlink > 1) {
       auto key = std::make_pair(st.st_dev, st.st_ino);
       if (auto it = links_.find(key); it != links_.end()) {
@@ -183,7 +184,7 @@ class Flattener {
     struct stat dst_st;
     bool exists = ::fstatat(dst, name, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !S_ISDIR(dst_st.st_mode)) {
-      TRY(fsops::remove_at(dst, name));
+      TRY(remove_at(dst, name));
       exists = false;
     }
     if (!exists && ::mkdirat(dst, name, 0700) < 0) return fail_errno("mkdir");

@@ -3,7 +3,6 @@
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -12,45 +11,6 @@
 #include <cstring>
 
 namespace berth::image::fsops {
-
-namespace {
-
-// Empties the directory fd (which it takes): one fd per level of recursion.
-Result<> remove_children(int fd, const std::string &path) {
-  DIR *d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return fail_errno("opendir " + path);
-  }
-  Result<> res;
-  errno = 0;
-  while (dirent *e = ::readdir(d)) {
-    const char *n = e->d_name;
-    if (!std::strcmp(n, ".") || !std::strcmp(n, "..")) continue;
-    res = remove_at(::dirfd(d), n);
-    if (!res) {
-      res = ctx(std::move(res).error(), path);
-      break;
-    }
-    errno = 0;
-  }
-  if (res && errno != 0) res = fail_errno("readdir " + path);
-  ::closedir(d);
-  return res;
-}
-
-} // namespace
-
-Result<> remove_at(int dirfd, const std::string &name) {
-  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
-  if (errno != EISDIR) return fail_errno("remove '" + name + "'");
-  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return fail_errno("open '" + name + "' to remove it");
-  TRY(remove_children(fd, name));
-  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return fail_errno("remove directory '" + name + "'");
-  return {};
-}
 
 std::string proc_path(int dirfd, const char *name) {
   return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;

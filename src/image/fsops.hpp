@@ -13,9 +13,6 @@
 
 namespace berth::image::fsops {
 
-// rm -rf of name in dirfd (a file, a symlink itself, or a directory tree).
-// Recursion is as deep as the tree; an absent name is fine.
-Result<> remove_at(int dirfd, const std::string &name);
 
 // The file metadata is set on: fd when it is open (regular files, dirs),
 // else name in dirfd (symlinks cannot be opened, fifos and devices must

@@ -118,11 +118,7 @@ Result<GcStats> collect_garbage(const Store &s) {
     return {};
   }));
   TRY(each_entry(s, "ingest", [&](const std::string &n) -> Result<> {
-    std::string rel = "ingest/" + n;
-    if (::unlinkat(s.dirfd(), rel.c_str(), 0) < 0) {
-      if (errno == EISDIR || errno == EPERM) TRY(remove_tree(path_join(s.root(), rel)));
-      else if (errno != ENOENT) return fail_errno("remove " + path_join(s.root(), rel));
-    }
+    TRY_CTX(remove_at(s.dirfd(), "ingest/" + n), "collect garbage in " + s.root());
     st.temps++;
     return {};
   }));

@@ -1,6 +1,7 @@
 #include "image/unpack_entry.hpp"
 
 #include "common/syscalls.hpp"
+#include "common/file.hpp"
 #include "image/fsops.hpp"
 
 #include <archive.h>
@@ -51,7 +52,7 @@ Result<> EntryWriter::replace(int pfd, const std::string &name, bool new_is_dir,
     return {};
   }
   stale_ = true;
-  TRY_CTX(fsops::remove_at(pfd, name), "replace the existing entry");
+  TRY_CTX(remove_at(pfd, name), "replace the existing entry");
   return {};
 }
 
@@ -87,7 +88,7 @@ Result<uint64_t> EntryWriter::whiteout(struct archive_entry *e, const CleanName 
   if (rest.empty() || rest == "." || rest == "..") return fail_msg("invalid whiteout name");
   std::string name(rest);
   stale_ = true;
-  TRY_CTX(fsops::remove_at(pfd, name), "whiteout: remove the entry it hides");
+  TRY_CTX(remove_at(pfd, name), "whiteout: remove the entry it hides");
   if (::mknodat(pfd, name.c_str(), S_IFCHR | 0, makedev(0, 0)) < 0)
     return fail_errno("whiteout: create the 0/0 character device '" + name + "'");
   fsops::Target t{-1, pfd, name.c_str(), S_IFCHR};
