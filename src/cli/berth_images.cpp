@@ -230,7 +230,7 @@ int ImageCommands::run(const Command *c, const std::string &root) {
         continue;
       }
       json tags = json::array();
-      for (auto &n : img->names) tags.push_back(oci::Reference::parse(n) ? oci::Reference::parse(n)->familiar() : n);
+      for (auto &n : img->names) tags.push_back(familiar(n));
       json layers = json::array();
       for (auto &d : img->config.diff_ids) layers.push_back(d.str());
       const json &raw = img->config.raw;
