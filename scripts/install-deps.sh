@@ -17,7 +17,7 @@ PKGS="
   busybox-static iproute2 util-linux procps psmisc
   crun runc podman catatonit
   docker.io containerd tini
-  skopeo umoci attr
+  skopeo umoci attr zstd
   qemu-system-x86
 "
 
