@@ -18,6 +18,7 @@ PKGS="
   crun runc podman catatonit
   docker.io containerd tini
   skopeo umoci attr zstd
+  libcurl4-openssl-dev docker-registry apache2-utils openssl
   qemu-system-x86
 "
 
