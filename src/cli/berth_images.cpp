@@ -229,15 +229,17 @@ int ImageCommands::run(const Command *c, const std::string &root) {
         status = report(img.error());
         continue;
       }
-      json tags = json::array();
-      for (auto &n : img->names) tags.push_back(familiar(n));
+      json tags = json::array(), digests = json::array();
+      for (auto &n : img->names)
+        if (n.find('@') == std::string::npos) tags.push_back(familiar(n));
+      for (auto &d : img->repo_digests) digests.push_back(familiar(d));
       json layers = json::array();
       for (auto &d : img->config.diff_ids) layers.push_back(d.str());
       const json &raw = img->config.raw;
       json cfg = raw.contains("config") && raw["config"].is_object() ? raw["config"] : json::object();
       json o = {{"Id", img->id().str()},
                 {"RepoTags", tags},
-                {"RepoDigests", json::array()},
+                {"RepoDigests", digests},
                 {"Parent", ""},
                 {"Comment", img->config.history.empty() ? "" : img->config.history.back().comment},
                 {"Created", img->config.created},
