@@ -154,7 +154,8 @@ Result<std::string> base_url(Client::State &st) {
   }
   Error e = std::move(*first);
   if (e.code() == EPROTO && !st.host.insecure)
-    e.context("(to use an untrusted or plain-HTTP registry, give --tls-verify=false or a CA in certs.d)");
+    e = Error(e.code(), e.message() + " (for a plain-HTTP or untrusted registry: --tls-verify=false, "
+                                      "or its CA in certs.d or --cert-dir)");
   return fail(std::move(e).with("reach the registry " + st.host.name));
 }
 
