@@ -120,6 +120,8 @@ namespace {
 Result<ClientOptions> client_options(const std::string &tls_verify, const std::string &cert_dir,
                                      const std::string &creds, const std::string &authfile) {
   ClientOptions o;
+  if (tls_verify != "unset" && tls_verify != "" && tls_verify != "true" && tls_verify != "false")
+    return fail_msg("--tls-verify: '" + tls_verify + "' is not true or false");
   if (tls_verify != "unset") o.host.tls_verify = tls_verify != "false";
   o.host.cert_dir = cert_dir;
   o.authfile = authfile;

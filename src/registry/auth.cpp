@@ -113,7 +113,10 @@ Result<Token> fetch_token(const Http &http, const Tls &tls, const Challenge &c,
   if (!sent) return ctx(std::move(sent).error(), what);
   Response &r = *sent;
   if (r.status == 401 || r.status == 403)
-    return fail_msg(what + ": " + (creds ? "the user name or password was refused" : "anonymous access was refused") +
+    return fail_msg(what + ": " +
+                    (creds ? "authentication failed: the token server refused the credentials"
+                           : "authentication required: the token server refused anonymous access "
+                             "(log in with `berth login`, or give --creds)") +
                     " (HTTP " + std::to_string(r.status) + ")");
   if (r.status != 200) return fail_msg(what + ": HTTP status " + std::to_string(r.status));
   auto j = nlohmann::json::parse(r.body, nullptr, false);
