@@ -298,9 +298,10 @@ def main():
 
 def report(a, times, failed, podman, compressed, unpacked, nlayers):
     src = Path(a.berth).parent / "SOURCE"
-    print(f"\n{nlayers} gzip layers, {compressed / 1e6:.0f} MB compressed, {unpacked / 1e6:.0f} MB unpacked; "
-          f"stores on {'disk (/var/tmp)' if a.disk else 'tmpfs'}; {a.runs} interleaved rounds, "
-          f"{a.gap_ms} ms idle before each command")
+    load = os.getloadavg()[0]
+    print(f"\n{nlayers} gzip layers, {compressed / 1e6:.0f} MB compressed, {unpacked / 1e6:.0f} MB as tar; "
+          f"stores on {'disk (/var/tmp)' if a.disk else 'tmpfs'}; {a.runs} interleaved round(s), "
+          f"{a.gap_ms} ms idle before each command; load average {load:.1f} at the end")
     print(f"berth = {a.berth}" + (f" ({src.read_text().strip()})" if src.exists() else "") +
           f"; {version(['podman', '--version'])} ({podman.driver} driver); {version(['skopeo', '--version'])}; "
           f"{version(['umoci', '--version'])}; {version(['/usr/bin/docker-registry', '--version'])}")
