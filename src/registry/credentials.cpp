@@ -227,7 +227,10 @@ Result<bool> erase_credentials(std::string_view registry, std::string_view authf
   if (auths == doc.end() || !auths->is_object()) return false;
   // Every spelling of registry: logout should leave nothing that logs in.
   bool erased = false;
-  for (std::string key; !(key = find_key(*auths, registry)).empty(); erased = true) auths->erase(key);
+  for (std::string key = find_key(*auths, registry); !key.empty(); key = find_key(*auths, registry)) {
+    auths->erase(key);
+    erased = true;
+  }
   if (!erased) return false;
   TRY_CTX(save(path, doc), what);
   return true;

@@ -192,3 +192,15 @@ TEST_F(CredentialsFile, MalformedFilesAreErrors) {
   EXPECT_NE(err(store_credentials("r.io", {"u", "p", {}})).find("expected a JSON object"), std::string::npos);
   EXPECT_EQ(contents(berth_file()), "[]");
 }
+
+TEST_F(CredentialsFile, EraseRemovesEverySpelling) {
+  write_berth({{"auths",
+                {{"https://r.io/v1/", {{"auth", base64_encode("a:1")}}},
+                 {"r.io", {{"auth", base64_encode("b:2")}}},
+                 {"r.io:5000", {{"auth", base64_encode("c:3")}}}}}});
+  auto e = erase_credentials("r.io");
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_TRUE(*e);
+  EXPECT_EQ(read_berth()["auths"], json({{"r.io:5000", {{"auth", base64_encode("c:3")}}}}));
+  EXPECT_FALSE(find_credentials("r.io").value());
+}
