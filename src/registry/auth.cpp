@@ -1,6 +1,6 @@
 #include "registry/auth.hpp"
 
-#include <openssl/evp.h>
+#include "registry/base64.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -73,14 +73,7 @@ std::vector<Challenge> parse_challenges(std::string_view s) {
   }
 }
 
-std::string basic_header(const Credentials &c) {
-  std::string plain = c.username + ":" + c.password;
-  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                          reinterpret_cast<const unsigned char *>(plain.data()), static_cast<int>(plain.size()));
-  out.resize(n);
-  return "Basic " + out;
-}
+std::string basic_header(const Credentials &c) { return "Basic " + base64_encode(c.username + ":" + c.password); }
 
 Result<Token> fetch_token(const Http &http, const Tls &tls, const Challenge &c,
                           const std::vector<std::string> &scopes, const std::optional<Credentials> &creds) {
