@@ -4,6 +4,7 @@ mounts_under, imagegen). Each test gets a scratch dir /tmp/berth-regtest-*
 and the registries and proxies it asks for, on free ports of 127.0.0.1;
 all of them are stopped and the dir removed after the test, pass or fail.
 A failing test's report shows the registries' and proxies' logs."""
+import hashlib
 import importlib.util
 import os
 import secrets
@@ -47,14 +48,23 @@ def make_env(tmp):
 
 
 class Berth(image_conftest.Berth):
-    """tests/image's wrapper, run in the test's environment."""
+    """tests/image's wrapper, run in the test's environment and in an empty
+    working directory of the test (stray files show there)."""
 
     def __init__(self, root, tmp, env):
         super().__init__(root, tmp)
         self.env = env
+        self.cwd = f"{tmp}/cwd"
+        os.makedirs(self.cwd, exist_ok=True)
 
     def __call__(self, *args, input=None, check=True, env=None, timeout=300):
-        return super().__call__(*args, input=input, check=check, env=env or self.env, timeout=timeout)
+        cmd = [BERTH, "--root", self.root, *map(str, args)]
+        p = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, env=env or self.env, cwd=self.cwd)
+        p.out = p.stdout.decode(errors="replace")
+        p.err = p.stderr.decode(errors="replace")
+        if check and p.returncode != 0:
+            raise AssertionError(f"berth {' '.join(map(str, args))} exited {p.returncode}:\n{p.err}{p.out}")
+        return p
 
     def fails(self, *args, input=None, env=None):
         p = self(*args, input=input, check=False, env=env)
@@ -65,6 +75,21 @@ class Berth(image_conftest.Berth):
     def other_store(self, name):
         """A second, independent store in the same scratch dir."""
         return Berth(f"{self.tmp}/{name}", self.tmp, self.env)
+
+    def store_bytes(self):
+        """store_state, and what every file outside the snapshots holds."""
+        out = {}
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel = os.path.relpath(dirpath, self.root)
+            if rel.startswith("snapshots/"):
+                dirnames[:] = []
+                continue
+            for n in filenames:
+                if rel == "." and n in ("lock", "index.lock"):
+                    continue
+                with open(os.path.join(dirpath, n), "rb") as f:
+                    out[os.path.join(rel, n)] = hashlib.sha256(f.read()).hexdigest()
+        return self.store_state(), out
 
 
 @pytest.hookimpl(hookwrapper=True)

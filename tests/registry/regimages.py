@@ -5,9 +5,11 @@ import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
 
-from imagegen import Image, Layer, busybox_image, busybox_layer, config_for, rich_image, sha256, tar_dir
+from imagegen import Image, Layer, busybox_image, busybox_layer, config_for, listing, rich_image, sha256, tar_dir
+from regserver import PASSWORD, USER
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -110,3 +112,57 @@ def skopeo_raw(env, reg, ref):
 
 def sha256_hex(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+# berth's side.
+def load(berth, img, name):
+    """berth load of img as an OCI archive named name."""
+    path = f"{berth.tmp}/load-{hashlib.sha256(name.encode()).hexdigest()[:8]}.tar"
+    if not os.path.exists(path):
+        img.oci_archive(path, ref_name=name)
+    berth("load", "-i", path)
+    return name
+
+
+_trees = [0]
+
+
+def tree(berth, ref, platform=None):
+    """The listing (imagegen.listing) of a copied bundle of ref."""
+    _trees[0] += 1
+    dest = f"{berth.tmp}/tree-{_trees[0]}"
+    berth("bundle", "--copy", *(["--platform", platform] if platform else []), ref, dest)
+    return listing(f"{dest}/rootfs")
+
+
+def inspect(berth, ref, platform=None):
+    return json.loads(berth("image", "inspect", *(["--platform", platform] if platform else []), ref).out)[0]
+
+
+PUSH_LINE = re.compile(r"^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$")
+
+
+def push_result(p):
+    """(tag, digest, size) from berth push's last stdout line."""
+    lines = p.out.strip().splitlines()
+    assert lines, f"berth push printed nothing:\n{p.err}"
+    m = PUSH_LINE.match(lines[-1])
+    assert m, f"last line of berth push is not 'TAG: digest: sha256:HEX size: N': {lines[-1]!r}"
+    return m.group(1), m.group(2), int(m.group(3))
+
+
+def podman_pull(tmp, env, reg, ref):
+    """podman pull into a private vfs store; returns (digest, RepoDigests)."""
+    conf = f"{tmp}/podman/containers.conf"
+    os.makedirs(f"{tmp}/podman", exist_ok=True)
+    with open(conf, "w") as f:
+        f.write('[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n'
+                f'[engine]\nevents_logger = "none"\ntmp_dir = "{tmp}/podman/tmp"\ncgroup_manager = "cgroupfs"\n')
+    penv = dict(env, CONTAINERS_CONF=conf)
+    base = ["podman", "--root", f"{tmp}/podman/root", "--runroot", f"{tmp}/podman/runroot", "--storage-driver", "vfs"]
+    flags = ["--cert-dir", reg.cert_dir] if reg.kind == "tls" else ["--tls-verify=false"]
+    if reg.kind == "basic":
+        flags += ["--creds", f"{USER}:{PASSWORD}"]
+    run([*base, "pull", "-q", *flags, ref], penv, timeout=180)
+    info = json.loads(run([*base, "image", "inspect", ref], penv).out)[0]
+    return info["Digest"], info["RepoDigests"]
