@@ -1,5 +1,6 @@
 #include "cli/berth_images.hpp"
 
+#include "cli/berth_common.hpp"
 #include "cli/format.hpp"
 #include "common/file.hpp"
 #include "image/archive.hpp"
@@ -25,18 +26,6 @@ namespace {
 using json = nlohmann::json;
 using namespace berth::image;
 
-int report(const Error &e) {
-  std::fprintf(stderr, "berth: %s\n", e.message().c_str());
-  return 1;
-}
-
-Result<oci::Platform> platform_of(const std::string &p) {
-  if (p.empty()) return oci::host_platform();
-  auto r = oci::Platform::parse(p);
-  if (!r) return ctx(std::move(r).error(), "--platform");
-  return r;
-}
-
 // "docker.io/library/busybox:latest" -> {"busybox", "latest"}.
 std::pair<std::string, std::string> repo_tag(const std::string &name) {
   auto r = oci::Reference::parse(name);
@@ -60,12 +49,6 @@ Result<std::string> full_name(const std::string &s, bool default_tag = true) {
 }
 
 std::string id_text(const oci::Digest &d, bool no_trunc) { return no_trunc ? d.str() : short_id(d); }
-
-// docker's short form of a stored full name.
-std::string familiar(const std::string &name) {
-  auto r = oci::Reference::parse(name);
-  return r ? r->familiar() : name;
-}
 
 // The store's entry for exactly this name (normalised), if there is one:
 // found without reading the image, whatever its platform or state.
@@ -229,15 +212,17 @@ int ImageCommands::run(const Command *c, const std::string &root) {
         status = report(img.error());
         continue;
       }
-      json tags = json::array();
-      for (auto &n : img->names) tags.push_back(familiar(n));
+      json tags = json::array(), digests = json::array();
+      for (auto &n : img->names)
+        if (n.find('@') == std::string::npos) tags.push_back(familiar(n));
+      for (auto &d : img->repo_digests) digests.push_back(familiar(d));
       json layers = json::array();
       for (auto &d : img->config.diff_ids) layers.push_back(d.str());
       const json &raw = img->config.raw;
       json cfg = raw.contains("config") && raw["config"].is_object() ? raw["config"] : json::object();
       json o = {{"Id", img->id().str()},
                 {"RepoTags", tags},
-                {"RepoDigests", json::array()},
+                {"RepoDigests", digests},
                 {"Parent", ""},
                 {"Comment", img->config.history.empty() ? "" : img->config.history.back().comment},
                 {"Created", img->config.created},

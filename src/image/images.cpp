@@ -42,6 +42,20 @@ Result<Image> load_image(const Store &s, const oci::Descriptor &target, const oc
   return img;
 }
 
+namespace {
+
+void add_unique(std::vector<std::string> &v, const std::string &s) {
+  if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+void add_name(Image &img, const NamedImage &e) {
+  if (!e.name.empty()) img.names.push_back(e.name);
+  if (e.name.find('@') != std::string::npos) add_unique(img.repo_digests, e.name);
+  add_unique(img.repo_digests, e.repo_digest);
+}
+
+} // namespace
+
 Result<std::vector<Image>> list_images(const Store &s, const oci::Platform &platform) {
   ASSIGN_OR_RETURN(auto entries, s.names());
   std::vector<Image> out;
@@ -61,7 +75,7 @@ Result<std::vector<Image>> list_images(const Store &s, const oci::Platform &plat
       out.push_back(std::move(*img));
     }
     Image &img = out[it->second];
-    if (!e.name.empty()) img.names.push_back(e.name);
+    add_name(img, e);
     img.stored = std::max(img.stored, e.stored);
   }
   return out;
@@ -76,12 +90,15 @@ Result<Image> find_image(const Store &s, std::string_view name_or_id, const oci:
     for (auto &e : entries) {
       auto r = e.name.empty() ? Result<oci::Reference>(fail_msg("")) : oci::Reference::parse(e.name);
       if (!r) continue;
-      bool match = ref->digest ? r->name() == ref->name() && e.target.digest == *ref->digest : e.name == ref->str();
+      // By digest: the image's own, or the index it was pulled through.
+      bool match = ref->digest ? (r->name() == ref->name() && e.target.digest == *ref->digest) ||
+                                     e.repo_digest == ref->str()
+                               : e.name == ref->str();
       if (!match) continue;
       auto img = load_image(s, e.target, platform);
       if (!img) return ctx(std::move(img).error(), "image " + want);
       for (auto &other : entries)
-        if (other.target.digest == e.target.digest && !other.name.empty()) img->names.push_back(other.name);
+        if (other.target.digest == e.target.digest) add_name(*img, other);
       img->stored = e.stored;
       return img;
     }

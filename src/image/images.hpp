@@ -13,6 +13,9 @@ namespace berth::image {
 
 struct Image {
   std::vector<std::string> names; // full references pointing at it (may be empty)
+  // "REPO@DIGEST" it was pulled from or pushed to: names by digest and the
+  // entries' kRepoDigestAnnotation (inspect's RepoDigests).
+  std::vector<std::string> repo_digests;
   oci::Descriptor target;         // what the names point at: manifest or index
   oci::Digest manifest_digest;    // the manifest for the platform
   oci::Manifest manifest;

@@ -46,13 +46,20 @@ Result<SnapshotInfo> unpack_blob(const Store &s, const oci::Descriptor &layer,
                                  const std::optional<oci::Digest> &diff_id, int blob_fd,
                                  const UnpackLimits &limits) {
   if (diff_id && s.has_snapshot(*diff_id)) return snapshot_info(s, *diff_id);
-  std::string what = "layer " + layer.digest.str();
-  ASSIGN_OR_RETURN(auto compression, oci::layer_compression(layer.media_type));
   UniqueFd own;
   if (blob_fd < 0) {
     ASSIGN_OR_RETURN(own, s.open_blob(layer.digest));
     blob_fd = own.get();
   }
+  FdSource raw(blob_fd, "layer " + layer.digest.str());
+  return unpack_stream(s, layer, diff_id, raw, limits);
+}
+
+Result<SnapshotInfo> unpack_stream(const Store &s, const oci::Descriptor &layer,
+                                   const std::optional<oci::Digest> &diff_id, Source &raw,
+                                   const UnpackLimits &limits) {
+  std::string what = "layer " + layer.digest.str();
+  ASSIGN_OR_RETURN(auto compression, oci::layer_compression(layer.media_type));
 
   char tmpl[] = "tmp-XXXXXX";
   TempSnapshot tmp{s, {}};
@@ -66,7 +73,6 @@ Result<SnapshotInfo> unpack_blob(const Store &s, const oci::Descriptor &layer,
   if (::mkdirat(tmpdir.get(), "fs", 0755) < 0) return fail_errno("unpack " + what + ": mkdir fs");
   ASSIGN_OR_RETURN(UniqueFd fs, open_at(tmpdir.get(), "fs", O_RDONLY | O_DIRECTORY));
 
-  FdSource raw(blob_fd, what);
   LayerStream stream(raw, compression, LayerDigests{layer.digest, diff_id}, what);
   ASSIGN_OR_RETURN(auto stats, unpack_layer(stream, fs.get(), what, limits));
   TRY(stream.finish());

@@ -6,6 +6,7 @@
 
 #include "image/images.hpp"
 #include "image/store.hpp"
+#include "image/stream.hpp"
 #include "image/unpack.hpp"
 
 #include <optional>
@@ -26,6 +27,12 @@ struct SnapshotInfo {
 Result<SnapshotInfo> unpack_blob(const Store &s, const oci::Descriptor &layer,
                                  const std::optional<oci::Digest> &diff_id, int blob_fd = -1,
                                  const UnpackLimits &limits = {});
+
+// The same, reading the layer's bytes from raw as they come (pull: from
+// the download); raw's bytes are checked against layer.digest.
+Result<SnapshotInfo> unpack_stream(const Store &s, const oci::Descriptor &layer,
+                                   const std::optional<oci::Digest> &diff_id, Source &raw,
+                                   const UnpackLimits &limits = {});
 
 // Every layer of img unpacked, up to jobs at a time (0: one per CPU);
 // returns the snapshot dirs, lowest layer first.

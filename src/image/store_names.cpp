@@ -52,12 +52,15 @@ Result<std::vector<NamedImage>> Store::names() const {
     NamedImage n{ref_name(d), d, {}};
     if (auto it = d.annotations.find(std::string(kStoredAnnotation)); it != d.annotations.end())
       n.stored = it->second;
+    if (auto it = d.annotations.find(std::string(kRepoDigestAnnotation)); it != d.annotations.end())
+      n.repo_digest = it->second;
     out.push_back(std::move(n));
   }
   return out;
 }
 
-Result<> Store::set_names(std::span<const std::string> names, const oci::Descriptor &target) const {
+Result<> Store::set_names(std::span<const std::string> names, const oci::Descriptor &target,
+                          std::string_view repo_digest) const {
   // Blobs first: the name must never point at a blob a crash could lose.
   if (!has_blob(target.digest)) return fail_msg("name " + target.digest.str() + ": it is not in the store " + root_);
   TRY(sync_blobs());
@@ -87,6 +90,8 @@ Result<> Store::set_names(std::span<const std::string> names, const oci::Descrip
       d.annotations.erase(std::string(kRefNameAnnotation));
       if (!name.empty()) d.annotations[std::string(kRefNameAnnotation)] = name;
       d.annotations[std::string(kStoredAnnotation)] = stored;
+      d.annotations.erase(std::string(kRepoDigestAnnotation));
+      if (!repo_digest.empty()) d.annotations[std::string(kRepoDigestAnnotation)] = repo_digest;
       ds.push_back(std::move(d));
       // A name given to an untagged image replaces the untagged entry.
       if (!name.empty())

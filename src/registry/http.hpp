@@ -26,6 +26,8 @@ struct Tls {
   std::string client_key;
 };
 
+struct Response;
+
 struct Request {
   std::string method = "GET";
   std::string url;
@@ -34,10 +36,11 @@ struct Request {
   std::string_view body;
   std::function<Result<size_t>(std::span<std::byte>)> upload;
   uint64_t upload_size = 0;
-  // A 2xx answer's body goes to sink as it arrives when set (blobs); any
-  // other body is kept in Response::body, up to max_body bytes (more is an
-  // error: a registry cannot make berth hold an unbounded answer).
-  std::function<Result<>(std::span<const std::byte>)> sink;
+  // A 2xx answer's body goes to sink as it arrives when set (blobs; head
+  // holds the status and headers); any other body is kept in
+  // Response::body, up to max_body bytes (more is an error: a registry
+  // cannot make berth hold an unbounded answer).
+  std::function<Result<>(const Response &head, std::span<const std::byte>)> sink;
   size_t max_body = 4u << 20;
   bool follow_redirects = true; // blob GETs are redirected to storage
 };
