@@ -8,7 +8,7 @@ import time
 
 import pytest
 from regimages import layered, multi, run, sha256_hex, single, skopeo_push, skopeo_raw, uncompressed
-from regserver import PASSWORD, USER
+from regserver import USER
 
 
 def curl(reg_or_flags, url, *args, env=None):
