@@ -78,6 +78,7 @@ class Berth(image_conftest.Berth):
 
     def store_bytes(self):
         """store_state, and what every file outside the snapshots holds."""
+        state = self.store_state()  # first: it makes an empty store if there is none
         out = {}
         for dirpath, dirnames, filenames in os.walk(self.root):
             rel = os.path.relpath(dirpath, self.root)
@@ -89,7 +90,7 @@ class Berth(image_conftest.Berth):
                     continue
                 with open(os.path.join(dirpath, n), "rb") as f:
                     out[os.path.join(rel, n)] = hashlib.sha256(f.read()).hexdigest()
-        return self.store_state(), out
+        return state, out
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -4,12 +4,18 @@ BERTH_CERTS_D; 401 and certificate errors."""
 import base64
 import json
 import os
+import re
 import shutil
 
 from regimages import inspect, load, push_result, single, skopeo_push
 from regserver import PASSWORD, USER
 
 INSECURE = "--tls-verify=false"
+
+
+def says_auth(err):
+    """The message says authentication is required or failed."""
+    return re.search(r"authenticat|unauthori[sz]ed|credentials", err.lower())
 
 
 def files_under(d):
@@ -25,14 +31,14 @@ def test_login_logout(berth, registry_factory):
 
     # A wrong password fails and stores nothing.
     p = berth.fails("login", "-u", USER, "-p", "wrong", INSECURE, "--authfile", authfile, reg.host)
-    assert reg.host in p.err and ("authentication" in p.err.lower() or "unauthorized" in p.err.lower()), p.err
+    assert reg.host in p.err and says_auth(p.err), p.err
     assert "Login Succeeded" not in p.out
     assert not os.path.exists(authfile)
     assert files_under(berth.env["HOME"]) == home_before
 
     # Without credentials the pull says authentication is required.
     p = berth.fails("pull", INSECURE, "--authfile", authfile, ref)
-    assert "authentication" in p.err.lower() and ref.split(":1")[0] in p.err, p.err
+    assert says_auth(p.err) and ref.split(":1")[0] in p.err, p.err
 
     p = berth("login", "-u", USER, "--password-stdin", INSECURE, "--authfile", authfile, reg.host,
               input=PASSWORD.encode() + b"\n")
@@ -49,10 +55,11 @@ def test_login_logout(berth, registry_factory):
     assert reg.host in p.out
     assert reg.host not in json.load(open(authfile)).get("auths", {})
     p = berth.fails("pull", INSECURE, "--authfile", authfile, f"{reg.host}/auth/pushed:1")
-    assert "authentication" in p.err.lower()
-    # Logging out again: nothing stored, an error naming the registry.
+    assert says_auth(p.err), p.err
+    # Logging out again (docker: success; podman: an error naming the registry).
     p = berth("logout", "--authfile", authfile, reg.host, check=False)
-    assert p.returncode != 0 and reg.host in p.err
+    assert p.returncode == 0 or reg.host in p.err
+    assert reg.host not in json.load(open(authfile)).get("auths", {})
     assert files_under(berth.env["HOME"]) == home_before  # --authfile: nothing in HOME
 
 
@@ -89,10 +96,10 @@ def test_creds(berth, registry_factory):
     skopeo_push(berth.env, single(), f"{berth.tmp}/layout", reg, ref, tag="1")
     before = berth.store_bytes()
     p = berth.fails("pull", INSECURE, "--creds", f"{USER}:nope", ref)
-    assert "authentication" in p.err.lower()
+    assert says_auth(p.err), p.err
     assert berth.store_bytes() == before
-    p = berth.fails("pull", INSECURE, "--creds", USER, ref)  # no password
-    assert "--creds" in p.err
+    p = berth("pull", INSECURE, "--creds", USER, ref, check=False)  # no password: a usage error
+    assert p.returncode != 0 and p.err.startswith("berth: ") and "--creds" in p.err, p.err
     assert berth("pull", "-q", INSECURE, "--creds", f"{USER}:{PASSWORD}", ref).out == ref + "\n"
     assert not os.path.exists(f"{berth.env['XDG_CONFIG_HOME']}/berth/auth.json")  # --creds stores nothing
 

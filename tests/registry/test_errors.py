@@ -37,10 +37,10 @@ CASES = [
     (["push", INSECURE, "--chunk-size", "-5", "src/one:1", "127.0.0.1:1/a:1"], "--chunk-size"),
     (["push", INSECURE, "--chunk-size", "big", "src/one:1", "127.0.0.1:1/a:1"], "--chunk-size"),
     (["push", INSECURE, "nothere:1", "127.0.0.1:1/a:1"], "nothere"),
-    (["login"], "login"),
+    (["login"], "username"),  # docker.io, as docker; stdin is no terminal
     (["login", "-u", "u", "-p", "p", "--password-stdin", "127.0.0.1:1"], "--password-stdin"),
     (["login", "-u", "u", "-p", "p", "no such host"], "no such host"),
-    (["logout"], "logout"),
+    (["logout", "127.0.0.1:1", "127.0.0.1:2"], "127.0.0.1:2"),
     (["manifest", "inspect"], "inspect"),
     (["manifest", "inspect", INSECURE, "Bad/Name"], "Bad/Name"),
 ]
