@@ -57,7 +57,7 @@ class Berth(image_conftest.Berth):
         self.cwd = f"{tmp}/cwd"
         os.makedirs(self.cwd, exist_ok=True)
 
-    def __call__(self, *args, input=None, check=True, env=None, timeout=300):
+    def __call__(self, *args, input=None, check=True, env=None, timeout=120):
         cmd = [BERTH, "--root", self.root, *map(str, args)]
         p = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, env=env or self.env, cwd=self.cwd)
         p.out = p.stdout.decode(errors="replace")

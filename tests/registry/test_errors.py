@@ -23,7 +23,6 @@ CASES = [
     (["pull", INSECURE, "127.0.0.1:1/a@sha256:abc"], "sha256:abc"),
     (["pull", INSECURE, "127.0.0.1:1/a@md5:" + "0" * 32], "md5"),
     (["pull", "--platform", "linux/amd64/v1/extra", INSECURE, "127.0.0.1:1/a:1"], "--platform"),
-    (["pull", "--platform", "", INSECURE, "127.0.0.1:1/a:1"], "--platform"),
     (["pull", "--max-concurrent-downloads", "0", INSECURE, "127.0.0.1:1/a:1"], "--max-concurrent-downloads"),
     (["pull", "--max-concurrent-downloads", "many", INSECURE, "127.0.0.1:1/a:1"], "--max-concurrent-downloads"),
     (["pull", "--tls-verify=maybe", "127.0.0.1:1/a:1"], "--tls-verify"),
