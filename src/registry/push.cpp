@@ -94,8 +94,9 @@ Result<> check_absent(Client &c, const std::string &repo, const oci::Reference &
 
 Result<PushResult> push(const image::Store &s, Client &c, const image::Image &img, const oci::Reference &dest,
                         const PushOptions &opts) {
-  std::string what = "push " + dest.str();
-  auto fail_ctx = [&](Error e) { return std::unexpected(std::move(e).with(what)); };
+  // The caller names the push ("push NAME: ..."); the errors here say
+  // which step failed on what (blob, repository, registry).
+  auto fail_ctx = [](Error e) { return std::unexpected(std::move(e)); };
   // Shared: gc must not remove a blob while it is being read.
   auto lock = s.lock_shared();
   if (!lock) return fail_ctx(std::move(lock).error());

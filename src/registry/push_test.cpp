@@ -44,7 +44,7 @@ TEST(NonDistributable, OnlyForeignOrNondistributableWithUrls) {
   EXPECT_FALSE(non_distributable(d));
 }
 
-struct Fixture : ::testing::Test {
+struct PushPlanTest : ::testing::Test {
   TempDir dir;
   image::Store s = *image::Store::open(dir.sub("store"));
 
@@ -62,7 +62,7 @@ struct Fixture : ::testing::Test {
   }
 };
 
-TEST_F(Fixture, ManifestBlobsOnceInOrderBytesAsStored) {
+TEST_F(PushPlanTest, ManifestBlobsOnceInOrderBytesAsStored) {
   auto cfg = blob(R"({"rootfs":{"type":"layers","diff_ids":[]}})", oci::media::oci_config);
   auto l1 = blob("layer one", oci::media::oci_layer_gzip);
   auto l2 = blob("layer two", oci::media::oci_layer_gzip);
@@ -80,7 +80,7 @@ TEST_F(Fixture, ManifestBlobsOnceInOrderBytesAsStored) {
   EXPECT_TRUE(plan->absent.empty());
 }
 
-TEST_F(Fixture, MissingBlobNamesItTheManifestAndTheImage) {
+TEST_F(PushPlanTest, MissingBlobNamesItTheManifestAndTheImage) {
   auto cfg = blob("{}", oci::media::oci_config);
   std::string gone = "never stored";
   oci::Descriptor missing{std::string(oci::media::oci_layer_gzip), oci::digest_of(gone), int64_t(gone.size())};
@@ -94,7 +94,7 @@ TEST_F(Fixture, MissingBlobNamesItTheManifestAndTheImage) {
   EXPECT_NE(msg.find("a layer"), std::string::npos) << msg;
 }
 
-TEST_F(Fixture, ForeignLayerWithUrlsIsNotPushedNorRequired) {
+TEST_F(PushPlanTest, ForeignLayerWithUrlsIsNotPushedNorRequired) {
   auto cfg = blob("{}", oci::media::oci_config);
   oci::Descriptor foreign{std::string(oci::media::docker_foreign_gzip), oci::digest_of("x"), 1};
   foreign.urls = {"https://example.com/x"};
@@ -104,7 +104,7 @@ TEST_F(Fixture, ForeignLayerWithUrlsIsNotPushedNorRequired) {
   EXPECT_EQ(plan->blobs[0].digest, cfg.digest);
 }
 
-TEST_F(Fixture, IndexChildrenFirstAbsentOnesListed) {
+TEST_F(PushPlanTest, IndexChildrenFirstAbsentOnesListed) {
   auto cfg = blob("{}", oci::media::oci_config);
   auto shared = blob("shared layer", oci::media::oci_layer_gzip);
   auto amd = manifest(cfg, {shared});
@@ -127,7 +127,7 @@ TEST_F(Fixture, IndexChildrenFirstAbsentOnesListed) {
   EXPECT_EQ(plan->absent[0].digest, gone.digest);
 }
 
-TEST_F(Fixture, DocumentWithoutMediaTypeTakesTheDescriptors) {
+TEST_F(PushPlanTest, DocumentWithoutMediaTypeTakesTheDescriptors) {
   auto cfg = blob("{}", oci::media::docker_config);
   json m = {{"schemaVersion", 2}, {"config", oci::to_json(cfg)}, {"layers", json::array()}};
   auto d = blob(m.dump(), oci::media::docker_manifest);
