@@ -39,6 +39,7 @@ struct PushResult {
 
 // Pushes img (found in s) as dest (a tag or a digest reference); records
 // dest's repo digest on the store's entry named dest, if there is one.
+// Errors say which step failed on what; the caller adds "push NAME".
 Result<PushResult> push(const image::Store &s, Client &c, const image::Image &img, const oci::Reference &dest,
                         const PushOptions &opts);
 

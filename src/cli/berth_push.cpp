@@ -1,0 +1,162 @@
+#include "cli/berth_push.hpp"
+
+#include "cli/berth_common.hpp"
+#include "common/file.hpp"
+#include "image/images.hpp"
+#include "image/store.hpp"
+#include "oci/reference.hpp"
+#include "registry/client.hpp"
+#include "registry/credentials.hpp"
+#include "registry/push.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+namespace berth::cli {
+namespace {
+
+using namespace berth::registry;
+
+// "4194304", "4m", "512k", "1g" (KiB, MiB, GiB).
+Result<uint64_t> parse_size(const std::string &s) {
+  if (s.empty()) return uint64_t{0};
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (v > (UINT64_MAX - 9) / 10) return fail_msg("--chunk-size " + s + ": too large");
+    v = v * 10 + uint64_t(s[i] - '0');
+  }
+  int shift = -1;
+  if (i + 1 == s.size()) {
+    switch (s[i] | 0x20) {
+    case 'k': shift = 10; break;
+    case 'm': shift = 20; break;
+    case 'g': shift = 30; break;
+    }
+  }
+  if (i == 0 || (i < s.size() && shift < 0))
+    return fail_msg("--chunk-size " + s + ": not a number of bytes (4194304, 512k, 4m, 1g)");
+  if (shift > 0) {
+    if (v > (UINT64_MAX >> shift)) return fail_msg("--chunk-size " + s + ": too large");
+    v <<= shift;
+  }
+  return v;
+}
+
+Result<ClientOptions> client_options(const PushArgs &a) {
+  ClientOptions o;
+  if (a.tls_verify != "unset") o.host.tls_verify = a.tls_verify != "false";
+  o.host.cert_dir = a.cert_dir;
+  o.authfile = a.authfile;
+  if (!a.creds.empty()) {
+    ASSIGN_OR_RETURN(auto c, parse_creds(a.creds));
+    o.creds = std::move(c);
+  }
+  return o;
+}
+
+// The image to push: by name or id, as every command finds images; a name
+// whose image has no manifest for this machine (a multi-platform index
+// loaded without it) is still pushed whole.
+Result<image::Image> source_image(const image::Store &s, const std::string &name) {
+  auto img = image::find_image(s, name, oci::host_platform());
+  if (img) return img;
+  auto ref = oci::Reference::parse(name);
+  if (!ref) return img;
+  ASSIGN_OR_RETURN(auto entries, s.names());
+  const image::NamedImage *entry = nullptr;
+  for (auto &e : entries)
+    if (e.name == ref->str()) entry = &e;
+  if (!entry) return img;
+  image::Image whole;
+  whole.target = entry->target;
+  for (auto &e : entries) {
+    if (e.target.digest != entry->target.digest) continue;
+    if (!e.name.empty()) whole.names.push_back(e.name);
+    if (!e.repo_digest.empty()) whole.repo_digests.push_back(e.repo_digest);
+  }
+  return whole;
+}
+
+const char *status_text(BlobStatus st) {
+  switch (st) {
+  case BlobStatus::preparing: return "Preparing";
+  case BlobStatus::exists: return "Layer already exists";
+  case BlobStatus::mounted: return "Mounted from ";
+  case BlobStatus::uploading: return "Pushing";
+  case BlobStatus::pushed: return "Pushed";
+  }
+  return "";
+}
+
+} // namespace
+
+void add_push_flags(Command &c, PushArgs &a) {
+  c.optional_value("--tls-verify", "verify the registry's TLS certificate (false: also allow plain HTTP)",
+                   a.tls_verify, {"true", "false"})
+      .flag("--cert-dir DIR", "CA certificates (*.crt) and client keys (*.cert, *.key) for the registry", a.cert_dir)
+      .flag("--creds USER:PASS", "credentials for this command", a.creds)
+      .flag("--authfile FILE", "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/berth/auth.json)",
+            a.authfile)
+      .flag("--digestfile FILE", "write the digest of the pushed manifest to FILE", a.digestfile)
+      .flag("--chunk-size BYTES", "upload blobs in chunks of BYTES (k, m, g suffixes; default: whole)", a.chunk_size)
+      .flag("-q,--quiet", "print only the digest", a.quiet)
+      .arg("NAME[:TAG]", a.name)
+      .arg("DESTINATION", a.destination, false);
+}
+
+int push_command(const PushArgs &a, const std::string &root) {
+  std::string what = "push " + a.name;
+  auto usage = [&](const Error &e) { return report(e.with(what)), 125; };
+  // Everything the user gave is checked before the store is opened (which
+  // creates it): a bad flag or reference changes nothing.
+  auto dest = oci::Reference::parse(a.destination.empty() ? a.name : a.destination);
+  if (!dest) return usage(dest.error());
+  auto chunk = parse_size(a.chunk_size);
+  if (!chunk) return usage(chunk.error());
+  auto copts = client_options(a);
+  if (!copts) return usage(copts.error());
+
+  auto store = image::Store::open(root);
+  if (!store) return report(store.error().with(what));
+  auto img = source_image(*store, a.name);
+  if (!img) return report(img.error().with(what));
+  auto http = Http::create();
+  if (!http) return report(http.error().with(what));
+  auto client = Client::open(*http, dest->domain, std::move(*copts));
+  if (!client) return report(client.error().with(what));
+
+  PushOptions o;
+  o.chunk = *chunk;
+  std::mutex out_mu;
+  if (!a.quiet) {
+    std::printf("The push refers to repository [%s]\n", dest->name().c_str());
+    std::fflush(stdout);
+    o.on_blob = [&](const BlobEvent &e) {
+      if (e.status == BlobStatus::uploading) return; // docker prints no progress when not on a terminal
+      std::lock_guard g(out_mu);
+      std::printf("%s: %s%s\n", image::short_id(e.digest).c_str(), status_text(e.status), e.from.c_str());
+      std::fflush(stdout);
+    };
+  }
+  auto r = registry::push(*store, *client, *img, *dest, o);
+  if (!r) return report(r.error().with(what));
+
+  if (a.quiet) std::printf("%s\n", r->digest.str().c_str());
+  else if (!dest->tag.empty() && !dest->digest)
+    std::printf("%s: digest: %s size: %llu\n", dest->tag.c_str(), r->digest.str().c_str(),
+                static_cast<unsigned long long>(r->size));
+  else std::printf("digest: %s size: %llu\n", r->digest.str().c_str(), static_cast<unsigned long long>(r->size));
+  std::fflush(stdout);
+  if (!a.digestfile.empty()) {
+    // As podman writes it: the digest alone, no newline.
+    auto w = write_path_atomic(a.digestfile, r->digest.str());
+    if (!w) return report(w.error().with(what + ": --digestfile"));
+  }
+  return 0;
+}
+
+} // namespace berth::cli
