@@ -46,18 +46,6 @@ Result<uint64_t> parse_size(const std::string &s) {
   return v;
 }
 
-Result<ClientOptions> client_options(const PushArgs &a) {
-  ClientOptions o;
-  if (a.tls_verify != "unset") o.host.tls_verify = a.tls_verify != "false";
-  o.host.cert_dir = a.cert_dir;
-  o.authfile = a.authfile;
-  if (!a.creds.empty()) {
-    ASSIGN_OR_RETURN(auto c, parse_creds(a.creds));
-    o.creds = std::move(c);
-  }
-  return o;
-}
-
 // The image to push: by name or id, as every command finds images; a name
 // whose image has no manifest for this machine (a multi-platform index
 // loaded without it) is still pushed whole.
@@ -76,7 +64,7 @@ Result<image::Image> source_image(const image::Store &s, const std::string &name
   for (auto &e : entries) {
     if (e.target.digest != entry->target.digest) continue;
     if (!e.name.empty()) whole.names.push_back(e.name);
-    if (!e.repo_digest.empty()) whole.repo_digests.push_back(e.repo_digest);
+    whole.repo_digests.insert(whole.repo_digests.end(), e.repo_digests.begin(), e.repo_digests.end());
   }
   return whole;
 }
@@ -95,12 +83,7 @@ const char *status_text(BlobStatus st) {
 } // namespace
 
 void add_push_flags(Command &c, PushArgs &a) {
-  c.optional_value("--tls-verify", "verify the registry's TLS certificate (false: also allow plain HTTP)",
-                   a.tls_verify, {"true", "false"})
-      .flag("--cert-dir DIR", "CA certificates (*.crt) and client keys (*.cert, *.key) for the registry", a.cert_dir)
-      .flag("--creds USER:PASS", "credentials for this command", a.creds)
-      .flag("--authfile FILE", "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/berth/auth.json)",
-            a.authfile)
+  add_registry_flags(c, a.reg)
       .flag("--digestfile FILE", "write the digest of the pushed manifest to FILE", a.digestfile)
       .flag("--chunk-size BYTES", "upload blobs in chunks of BYTES (k, m, g suffixes; default: whole)", a.chunk_size)
       .flag("-q,--quiet", "print only the digest", a.quiet)
@@ -115,9 +98,13 @@ int push_command(const PushArgs &a, const std::string &root) {
   // creates it): a bad flag or reference changes nothing.
   auto dest = oci::Reference::parse(a.destination.empty() ? a.name : a.destination);
   if (!dest) return usage(dest.error());
+  // As docker: a registry names what is pushed by its digest; a digest
+  // given here could only disagree with it.
+  if (dest->digest)
+    return usage(Error::msg(dest->str() + ": push to a tag, not a digest (the digest is the manifest's own)"));
   auto chunk = parse_size(a.chunk_size);
   if (!chunk) return usage(chunk.error());
-  auto copts = client_options(a);
+  auto copts = client_options(a.reg);
   if (!copts) return usage(copts.error());
 
   auto store = image::Store::open(root);

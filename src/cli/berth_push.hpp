@@ -4,6 +4,7 @@
 // push_command when that command was given.
 #pragma once
 
+#include "cli/berth_common.hpp"
 #include "cli/flags.hpp"
 
 #include <string>
@@ -11,8 +12,8 @@
 namespace berth::cli {
 
 struct PushArgs {
-  std::string tls_verify = "unset"; // "unset": the settings decide
-  std::string cert_dir, creds, authfile, digestfile;
+  RegistryFlags reg;
+  std::string digestfile;
   std::string chunk_size; // bytes per PATCH (k, m, g: KiB, MiB, GiB); empty or 0: one PUT
   bool quiet = false;
   std::string name;        // the image: a name, or an id when destination is given

@@ -69,38 +69,31 @@ const char *status_text(LayerStatus s) {
 
 } // namespace
 
-Command &RegistryCommands::registry_flags(Command &c, bool with_creds) {
-  c.optional_value("--tls-verify", "verify the registry's TLS certificate (false: also allow plain HTTP)",
-                   tls_verify, {"true", "false"})
-      .flag("--cert-dir DIR", "CA certificates (*.crt) and client keys (*.cert, *.key) for the registry", cert_dir)
-      .flag("--authfile FILE", "the credentials file (default $REGISTRY_AUTH_FILE or ~/.config/berth/auth.json)",
-            authfile);
-  if (with_creds) c.flag("--creds USER:PASS", "credentials for this command", creds);
-  return c;
-}
-
 void RegistryCommands::add_to(Parser &p, Where where) {
   if (where == Where::manifest) {
-    auto &inspect = registry_flags(p.add("inspect", "print a manifest or index as the registry serves it"))
+    auto &inspect = add_registry_flags(p.add("inspect", "print a manifest or index as the registry serves it"), reg)
                         .arg("NAME", arg1);
     run_[&inspect] = Op::manifest_inspect;
     return;
   }
-  auto &pull = registry_flags(p.add("pull", "download an image from a registry"))
+  auto &pull = add_registry_flags(p.add("pull", "download an image from a registry"), reg)
                    .flag("--platform PLATFORM", "os/arch[/variant] to pull from a multi-platform image", platform)
                    .flag("-q,--quiet", "print only the image's name", quiet)
                    .flag("--max-concurrent-downloads N", "layers downloaded at once (default 3)", jobs)
                    .arg("NAME[:TAG|@DIGEST]", arg1);
   run_[&pull] = Op::pull;
+  auto &push = p.add("push", "upload an image to a registry");
+  add_push_flags(push, push_args);
+  run_[&push] = Op::push;
   if (where != Where::top) return;
-  auto &login = registry_flags(p.add("login", "log in to a registry (docker.io when none is given)"), false)
+  auto &login = add_registry_flags(p.add("login", "log in to a registry (docker.io when none is given)"), reg, false)
                     .flag("-u,--username USER", "user name", username)
                     .flag("-p,--password PASS", "password (prefer --password-stdin)", password)
                     .flag("--password-stdin", "read the password from standard input", password_stdin)
                     .arg("REGISTRY", arg1, false);
   run_[&login] = Op::login;
   auto &logout = p.add("logout", "remove the credentials stored for a registry")
-                     .flag("--authfile FILE", "the credentials file", authfile)
+                     .flag("--authfile FILE", "the credentials file", reg.authfile)
                      .arg("REGISTRY", arg1, false);
   run_[&logout] = Op::logout;
 }
@@ -108,6 +101,7 @@ void RegistryCommands::add_to(Parser &p, Where where) {
 int RegistryCommands::run(const Command *c, const std::string &root) {
   switch (run_.at(c)) {
   case Op::pull: return pull(root);
+  case Op::push: return push_command(push_args, root);
   case Op::login: return login();
   case Op::logout: return logout();
   case Op::manifest_inspect: return manifest_inspect();
@@ -115,32 +109,13 @@ int RegistryCommands::run(const Command *c, const std::string &root) {
   return 1;
 }
 
-namespace {
-
-Result<ClientOptions> client_options(const std::string &tls_verify, const std::string &cert_dir,
-                                     const std::string &creds, const std::string &authfile) {
-  ClientOptions o;
-  if (tls_verify != "unset" && tls_verify != "" && tls_verify != "true" && tls_verify != "false")
-    return fail_msg("--tls-verify: '" + tls_verify + "' is not true or false");
-  if (tls_verify != "unset") o.host.tls_verify = tls_verify != "false";
-  o.host.cert_dir = cert_dir;
-  o.authfile = authfile;
-  if (!creds.empty()) {
-    ASSIGN_OR_RETURN(auto c, parse_creds(creds));
-    o.creds = std::move(c);
-  }
-  return o;
-}
-
-} // namespace
-
 int RegistryCommands::pull(const std::string &root) {
   auto ref = oci::Reference::parse(arg1);
   if (!ref) return report(ref.error().with("pull")), 125;
   if (jobs < 1) return report(Error::msg("pull: --max-concurrent-downloads must be at least 1")), 125;
   auto plat = platform_of(platform);
   if (!plat) return report(plat.error().with("pull")), 125;
-  auto opts = client_options(tls_verify, cert_dir, creds, authfile);
+  auto opts = client_options(reg);
   if (!opts) return report(opts.error().with("pull")), 125;
 
   auto store = image::Store::open(root);
@@ -200,7 +175,7 @@ int RegistryCommands::login() {
   if (c.username.empty() || c.password.empty())
     return report(Error::msg(what + ": the user name and the password must not be empty")), 125;
 
-  auto opts = client_options(tls_verify, cert_dir, "", authfile);
+  auto opts = client_options(reg);
   if (!opts) return report(opts.error().with(what)), 125;
   opts->creds = c;
   auto http = Http::create();
@@ -208,17 +183,17 @@ int RegistryCommands::login() {
   auto client = Client::open(*http, registry, std::move(*opts));
   if (!client) return report(client.error().with(what));
   if (auto r = client->check(); !r) return report(r.error());
-  if (auto r = store_credentials(registry, c, authfile); !r) return report(r.error().with(what));
+  if (auto r = store_credentials(registry, c, reg.authfile); !r) return report(r.error().with(what));
   std::printf("Login Succeeded\n");
   return 0;
 }
 
 int RegistryCommands::logout() {
   std::string registry = registry_name(arg1);
-  auto r = erase_credentials(registry, authfile);
+  auto r = erase_credentials(registry, reg.authfile);
   if (!r) return report(r.error().with("log out of " + registry));
   if (!*r) return report(Error::msg("log out of " + registry + ": not logged in (no credentials stored in " +
-                                    default_authfile(authfile) + ")"));
+                                    default_authfile(reg.authfile) + ")"));
   std::printf("Removing login credentials for %s\n", registry.c_str());
   return 0;
 }
@@ -226,7 +201,7 @@ int RegistryCommands::logout() {
 int RegistryCommands::manifest_inspect() {
   auto ref = oci::Reference::parse(arg1);
   if (!ref) return report(ref.error().with("manifest inspect")), 125;
-  auto opts = client_options(tls_verify, cert_dir, creds, authfile);
+  auto opts = client_options(reg);
   if (!opts) return report(opts.error().with("manifest inspect")), 125;
   auto http = Http::create();
   if (!http) return report(http.error());

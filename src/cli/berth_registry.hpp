@@ -1,7 +1,9 @@
-// The registry commands of `berth`: pull (also `image pull`), login, logout
-// and `manifest inspect`.
+// The registry commands of `berth`: pull and push (also `image pull|push`),
+// login, logout and `manifest inspect`.
 #pragma once
 
+#include "cli/berth_common.hpp"
+#include "cli/berth_push.hpp"
 #include "cli/flags.hpp"
 
 #include <map>
@@ -17,14 +19,13 @@ class RegistryCommands {
   int run(const Command *c, const std::string &root);
 
  private:
-  enum class Op { pull, login, logout, manifest_inspect };
+  enum class Op { pull, push, login, logout, manifest_inspect };
   std::map<const Command *, Op> run_;
   bool quiet = false, password_stdin = false;
   int jobs = 3;
-  std::string platform, tls_verify = "unset", cert_dir, creds, authfile, username, password, arg1;
-
-  // The flags of every command that talks to a registry.
-  Command &registry_flags(Command &c, bool with_creds = true);
+  std::string platform, username, password, arg1;
+  RegistryFlags reg;
+  PushArgs push_args;
   int pull(const std::string &root);
   int login();
   int logout();

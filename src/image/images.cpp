@@ -51,7 +51,7 @@ void add_unique(std::vector<std::string> &v, const std::string &s) {
 void add_name(Image &img, const NamedImage &e) {
   if (!e.name.empty()) img.names.push_back(e.name);
   if (e.name.find('@') != std::string::npos) add_unique(img.repo_digests, e.name);
-  add_unique(img.repo_digests, e.repo_digest);
+  for (auto &d : e.repo_digests) add_unique(img.repo_digests, d);
 }
 
 } // namespace
@@ -92,7 +92,7 @@ Result<Image> find_image(const Store &s, std::string_view name_or_id, const oci:
       if (!r) continue;
       // By digest: the image's own, or the index it was pulled through.
       bool match = ref->digest ? (r->name() == ref->name() && e.target.digest == *ref->digest) ||
-                                     e.repo_digest == ref->str()
+                                     std::count(e.repo_digests.begin(), e.repo_digests.end(), ref->str()) > 0
                                : e.name == ref->str();
       if (!match) continue;
       auto img = load_image(s, e.target, platform);

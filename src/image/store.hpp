@@ -42,8 +42,9 @@ namespace berth::image {
 inline constexpr std::string_view kRefNameAnnotation = "org.opencontainers.image.ref.name";
 // When the name was last set (RFC 3339 UTC): inspect's Metadata.LastTagTime.
 inline constexpr std::string_view kStoredAnnotation = "io.berth.image.stored";
-// Where a name's image came from or went to: "REPO@DIGEST" of the registry's
-// manifest or index (inspect's RepoDigests), set by pull and push.
+// Where an image came from or went to: "REPO@DIGEST" of the registry's
+// manifest or index (inspect's RepoDigests), comma-separated, one per
+// repository; set by pull and push.
 inline constexpr std::string_view kRepoDigestAnnotation = "io.berth.image.repo-digest";
 
 // The default root: $BERTH_ROOT, else /var/lib/berth.
@@ -90,7 +91,7 @@ struct NamedImage {
   std::string name;        // full reference; empty for an untagged image
   oci::Descriptor target;  // a manifest or an index
   std::string stored;      // kStoredAnnotation
-  std::string repo_digest; // kRepoDigestAnnotation
+  std::vector<std::string> repo_digests; // kRepoDigestAnnotation
 };
 
 struct GcStats {
@@ -132,6 +133,9 @@ class Store {
   // when empty: a tag does not carry where the image came from).
   Result<> set_names(std::span<const std::string> names, const oci::Descriptor &target,
                      std::string_view repo_digest = {}) const;
+  // Adds "REPO@DIGEST" to every entry of target (replacing one of the same
+  // repository): push records where the image went.
+  Result<> add_repo_digest(const oci::Digest &target, std::string_view repo_digest) const;
   // Removes these names; false for a name that was not there.
   Result<std::vector<bool>> remove_names(std::span<const std::string> names) const;
   // Removes the untagged entry of digest, unless a name points at it

@@ -3,6 +3,7 @@
 #include "image/store.hpp"
 
 #include "common/file.hpp"
+#include "common/strings.hpp"
 
 #include <sys/file.h>
 
@@ -53,7 +54,8 @@ Result<std::vector<NamedImage>> Store::names() const {
     if (auto it = d.annotations.find(std::string(kStoredAnnotation)); it != d.annotations.end())
       n.stored = it->second;
     if (auto it = d.annotations.find(std::string(kRepoDigestAnnotation)); it != d.annotations.end())
-      n.repo_digest = it->second;
+      for (auto part : split(it->second, ','))
+        if (!part.empty()) n.repo_digests.emplace_back(part);
     out.push_back(std::move(n));
   }
   return out;
@@ -98,6 +100,24 @@ Result<> Store::set_names(std::span<const std::string> names, const oci::Descrip
         std::erase_if(ds, [&](auto &x) { return x.digest == target.digest && ref_name(x).empty(); });
     }
     return true;
+  });
+}
+
+Result<> Store::add_repo_digest(const oci::Digest &target, std::string_view repo_digest) const {
+  std::string_view repo = repo_digest.substr(0, repo_digest.find('@'));
+  const std::string key(kRepoDigestAnnotation);
+  return update_index([&](std::vector<oci::Descriptor> &ds) {
+    bool changed = false;
+    for (auto &d : ds) {
+      if (d.digest != target) continue;
+      std::string list;
+      for (auto part : split(d.annotations.count(key) ? std::string_view(d.annotations[key]) : "", ','))
+        if (!part.empty() && part.substr(0, part.find('@')) != repo) list += std::string(part) + ",";
+      list += repo_digest;
+      changed = changed || d.annotations[key] != list;
+      d.annotations[key] = list;
+    }
+    return changed;
   });
 }
 

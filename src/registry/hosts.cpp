@@ -102,8 +102,13 @@ Result<Host> resolve_host(std::string_view registry, const HostOptions &opts) {
   h.api = registry == "docker.io" ? "registry-1.docker.io" : h.name;
 
   std::vector<std::string> dirs;
-  if (!opts.cert_dir.empty()) dirs.push_back(opts.cert_dir);
-  else
+  if (!opts.cert_dir.empty()) {
+    // Given by the user: a typo must not silently mean "no CA".
+    struct stat st;
+    if (::stat(opts.cert_dir.c_str(), &st) < 0) return fail_errno(what + ": --cert-dir " + opts.cert_dir);
+    if (!S_ISDIR(st.st_mode)) return fail_msg(what + ": --cert-dir " + opts.cert_dir + ": not a directory");
+    dirs.push_back(opts.cert_dir);
+  } else
     for (const std::string &root : certs_d_roots()) dirs.push_back(path_join(root, registry));
   for (const std::string &d : dirs) TRY_CTX(read_cert_dir(d, h.tls), what);
 

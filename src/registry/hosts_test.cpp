@@ -89,7 +89,9 @@ TEST_F(Hosts, CertsDirectories) {
   EXPECT_EQ(m.tls.ca_pem, "CA-MINE\n");
   EXPECT_TRUE(m.tls.client_cert.empty());
   // A directory that does not exist holds no certificates.
-  EXPECT_TRUE(resolve("r.io:5000", {.cert_dir = tmp.sub("absent")}).tls.ca_pem.empty());
+  // A --cert-dir the user named must exist (a typo is not "no CA"); the
+  // certs.d directories need not.
+  EXPECT_NE(error("r.io:5000", {.cert_dir = tmp.sub("absent")}).find("--cert-dir"), std::string::npos);
 }
 
 TEST_F(Hosts, HalfAClientCertPair) {

@@ -138,20 +138,10 @@ Result<PushResult> push(const image::Store &s, Client &c, const image::Image &im
   if (auto r = c.put_manifest(repo, reference, top); !r) return fail_ctx(std::move(r).error());
 
   PushResult out{top.digest, top.bytes.size()};
-  // The pushed image's entry under dest's name (if the store has one, and
-  // it is this image) now says where it went: inspect's RepoDigests, and a
-  // source of mounts for the next push to this registry. A name by digest
-  // says so itself.
-  if (dest.digest) return out;
-  auto names = s.names();
-  if (!names) return fail_ctx(std::move(names).error().with("record the repo digest (the push itself succeeded)"));
-  for (auto &e : *names) {
-    if (e.name != dest.str() || e.target.digest != target.digest) continue;
-    std::string n = e.name;
-    auto r = s.set_names(std::span(&n, 1), e.target, dest.name() + "@" + out.digest.str());
-    if (!r) return fail_ctx(std::move(r).error().with("record the repo digest (the push itself succeeded)"));
-    break;
-  }
+  // The image now says where it went: inspect's RepoDigests, and a source
+  // of mounts for the next push to this registry.
+  if (auto r = s.add_repo_digest(target.digest, dest.name() + "@" + out.digest.str()); !r)
+    return fail_ctx(std::move(r).error().with("record the repo digest (the push itself succeeded)"));
   return out;
 }
 

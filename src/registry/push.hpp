@@ -38,7 +38,7 @@ struct PushResult {
 };
 
 // Pushes img (found in s) as dest (a tag or a digest reference); records
-// dest's repo digest on the store's entry named dest, if there is one.
+// dest's repo digest on the image's entries (Store::add_repo_digest).
 // Errors say which step failed on what; the caller adds "push NAME".
 Result<PushResult> push(const image::Store &s, Client &c, const image::Image &img, const oci::Reference &dest,
                         const PushOptions &opts);

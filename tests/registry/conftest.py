@@ -42,6 +42,9 @@ def make_env(tmp):
     for d in (home, f"{home}/.docker", f"{home}/.config", f"{tmp}/run"):
         os.makedirs(d, exist_ok=True)
     os.chmod(f"{tmp}/run", 0o700)
+    # podman insists on $DOCKER_CONFIG/config.json when DOCKER_CONFIG is set.
+    with open(f"{home}/.docker/config.json", "w") as f:
+        f.write("{}\n")
     env.update(HOME=home, DOCKER_CONFIG=f"{home}/.docker", XDG_CONFIG_HOME=f"{home}/.config",
                XDG_RUNTIME_DIR=f"{tmp}/run", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     return env
