@@ -1,7 +1,9 @@
 #!/bin/bash
-# tests/sanitizers.sh unit|integration|images [PYTEST ARGS...]
-# Runs the unit tests, the integration subset below with a short soak, or
-# the image tests (berth itself: layers are hostile input), against build-san (scripts/build-san.sh: ASan + UBSan). Every sanitizer
+# tests/sanitizers.sh unit|integration|images|registry [PYTEST ARGS...]
+# Runs the unit tests, the integration subset below with a short soak, the
+# image tests (berth itself: layers are hostile input) or the registry tests
+# (registries' answers are too), against build-san (scripts/build-san.sh:
+# ASan + UBSan). Every sanitizer
 # report aborts the process that made it (abort_on_error, no recovery) and is
 # also written to a file: the part fails if any report was written, even by a
 # command whose exit status no test looks at (a cleanup's delete --force).
@@ -43,8 +45,13 @@ images)
   BERTH=build-san/berth BERTH_RUNTIME=build/berth-runtime /usr/bin/python3 -m pytest -q tests/image "$@"
   rc=$?
   ;;
+registry)
+  shift
+  BERTH=build-san/berth BERTH_RUNTIME=build/berth-runtime /usr/bin/python3 -m pytest -q tests/registry "$@"
+  rc=$?
+  ;;
 *)
-  echo "usage: tests/sanitizers.sh unit|integration|images [PYTEST ARGS...]" >&2
+  echo "usage: tests/sanitizers.sh unit|integration|images|registry [PYTEST ARGS...]" >&2
   exit 2
   ;;
 esac
