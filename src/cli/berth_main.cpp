@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
   registry.add_to(app, cli::RegistryCommands::Where::top);
   std::vector<std::string> rest;
   auto *image_cmd =
-      &app.add("image", "manage images: ls, inspect, rm, prune, tag, save, load, import, history, pull")
+      &app.add("image", "manage images: ls, inspect, rm, prune, tag, save, load, import, history, pull, push")
            .rest_args("COMMAND", rest);
   auto *manifest_cmd = &app.add("manifest", "registry manifests: inspect").rest_args("COMMAND", rest);
 
