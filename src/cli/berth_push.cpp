@@ -1,6 +1,7 @@
 #include "cli/berth_push.hpp"
 
 #include "cli/berth_common.hpp"
+#include "cli/progress.hpp"
 #include "common/file.hpp"
 #include "image/images.hpp"
 #include "image/store.hpp"
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <mutex>
 
 namespace berth::cli {
 namespace {
@@ -69,7 +69,7 @@ Result<image::Image> source_image(const image::Store &s, const std::string &name
   return whole;
 }
 
-const char *status_text(BlobStatus st) {
+std::string status_text(BlobStatus st) {
   switch (st) {
   case BlobStatus::preparing: return "Preparing";
   case BlobStatus::exists: return "Layer already exists";
@@ -118,18 +118,13 @@ int push_command(const PushArgs &a, const std::string &root) {
 
   PushOptions o;
   o.chunk = *chunk;
-  std::mutex out_mu;
-  if (!a.quiet) {
-    std::printf("The push refers to repository [%s]\n", dest->name().c_str());
-    std::fflush(stdout);
-    o.on_blob = [&](const BlobEvent &e) {
-      if (e.status == BlobStatus::uploading) return; // docker prints no progress when not on a terminal
-      std::lock_guard g(out_mu);
-      std::printf("%s: %s%s\n", image::short_id(e.digest).c_str(), status_text(e.status), e.from.c_str());
-      std::fflush(stdout);
-    };
-  }
+  Progress progress(stdout, a.quiet);
+  progress.line("The push refers to repository [" + dest->name() + "]");
+  o.on_blob = [&](const BlobEvent &e) {
+    progress.update(image::short_id(e.digest), status_text(e.status) + e.from, e.done, e.total);
+  };
   auto r = registry::push(*store, *client, *img, *dest, o);
+  progress.finish();
   if (!r) return report(r.error().with(what));
 
   if (a.quiet) std::printf("%s\n", r->digest.str().c_str());

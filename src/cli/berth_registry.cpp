@@ -19,17 +19,6 @@ namespace {
 
 using namespace berth::registry;
 
-// A registry as login and logout are given it: "docker.io" for docker's
-// many names of Docker Hub; the host[:port] of a URL.
-std::string registry_name(std::string s) {
-  for (const char *scheme : {"https://", "http://"})
-    if (s.starts_with(scheme)) s = s.substr(std::string_view(scheme).size());
-  if (auto slash = s.find('/'); slash != std::string::npos) s.resize(slash);
-  if (s.empty() || s == "index.docker.io" || s == "registry-1.docker.io" || s == "registry.hub.docker.com")
-    return "docker.io";
-  return s;
-}
-
 Result<std::string> read_line(bool echo) {
   termios old{};
   bool tty = ::isatty(0) == 1 && !echo && ::tcgetattr(0, &old) == 0;
@@ -149,12 +138,15 @@ int RegistryCommands::pull(const std::string &root) {
 }
 
 int RegistryCommands::login() {
-  std::string registry = registry_name(arg1);
+  std::string registry = arg1.empty() ? "docker.io" : normalize_registry(arg1);
   std::string what = "log in to " + registry;
   if (password_stdin && !password.empty())
     return report(Error::msg(what + ": give --password or --password-stdin, not both")), 125;
   if (password_stdin && username.empty())
     return report(Error::msg(what + ": --password-stdin needs --username")), 125;
+  if (!password.empty())
+    std::fprintf(stderr, "berth: warning: --password on the command line is insecure (other users see it in "
+                         "ps); use --password-stdin\n");
   Credentials c;
   c.username = username;
   c.password = password;
@@ -189,7 +181,7 @@ int RegistryCommands::login() {
 }
 
 int RegistryCommands::logout() {
-  std::string registry = registry_name(arg1);
+  std::string registry = arg1.empty() ? "docker.io" : normalize_registry(arg1);
   auto r = erase_credentials(registry, reg.authfile);
   if (!r) return report(r.error().with("log out of " + registry));
   if (!*r) return report(Error::msg("log out of " + registry + ": not logged in (no credentials stored in " +

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,8 +86,23 @@ Result<> write_file(const std::string &path, std::string_view data) {
 
 static Result<> write_replace(int dirfd, const std::string &name, std::string_view data, mode_t mode,
                               bool sync) {
-  std::string tmp = "." + name + ".tmp" + std::to_string(::getpid());
-  ASSIGN_OR_RETURN(UniqueFd fd, open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+  // A fresh name, created exclusively and never through a symlink: in a
+  // shared directory (/tmp) another user must not have planted it.
+  std::string tmp;
+  UniqueFd fd;
+  for (int tries = 0;; ++tries) {
+    uint64_t r = 0;
+    if (::getrandom(&r, sizeof r, 0) != sizeof r) r = uint64_t(::getpid()) << 20 ^ uint64_t(tries);
+    char suffix[20];
+    std::snprintf(suffix, sizeof suffix, "%012llx", static_cast<unsigned long long>(r & 0xffffffffffffULL));
+    tmp = "." + name + ".tmp" + suffix;
+    auto f = open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+    if (f) {
+      fd = std::move(*f);
+      break;
+    }
+    if (f.error().code() != EEXIST || tries == 10) return fail(std::move(f).error());
+  }
   auto w = write_all(fd.get(), data, tmp);
   if (w && sync && ::fsync(fd.get()) < 0) w = fail_errno("fsync " + tmp);
   if (!w) {

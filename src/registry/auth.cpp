@@ -123,8 +123,9 @@ Result<Token> fetch_token(const Http &http, const Tls &tls, const Challenge &c,
   if (t.value.empty()) return fail_msg(what + ": the answer holds no token");
   // The token spec's default lifetime is 60 s; refresh a little early.
   long secs = 60;
+  // At most a day: a huge value would overflow the clock.
   if (auto it = j.find("expires_in"); it != j.end() && it->is_number_integer() && it->get<long>() > 0)
-    secs = it->get<long>();
+    secs = std::min(it->get<long>(), 86400L);
   t.expires = std::chrono::steady_clock::now() + std::chrono::seconds(secs) - std::chrono::seconds(secs > 20 ? 5 : 0);
   return t;
 }

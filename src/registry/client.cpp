@@ -19,7 +19,8 @@ struct Client::State {
   const Http &http;
   Host host;
   std::optional<Credentials> creds;
-  std::mutex mu; // guards what follows
+  std::mutex ping_mu; // one thread finds the way in; the others wait for it
+  std::mutex mu;      // guards what follows
   std::string base;                       // "https://api" or "http://api", after ping
   std::optional<Challenge> challenge;     // how the registry wants to be asked
   std::map<std::string, Token> tokens;    // by scopes, space-separated
@@ -36,12 +37,32 @@ constexpr int kAttempts = 5; // 1 + 4 retries: 0.25, 0.5, 1 and 2 s apart
 struct Attempts {
   std::function<void(Request &)> prepare;
   std::function<uint64_t()> progress;
+  // An upload's PATCH or PUT: a retry could repeat what the registry took;
+  // put_blob starts over instead.
+  bool once = false;
 };
 
 std::string join_scopes(const std::vector<std::string> &scopes) {
   std::string k;
   for (auto &s : scopes) k += (k.empty() ? "" : " ") + s;
   return k;
+}
+
+// How to reach the token server: the registry's TLS when it is the same
+// origin; else that host's own certs.d (verified: the registry's being
+// insecure says nothing of it). Credentials go to it only over https,
+// unless the registry itself is reached over plain http.
+Result<Tls> realm_tls(const Client::State &st, const std::string &realm) {
+  std::string origin = url_origin(realm);
+  if (origin.empty()) return fail_msg("the token realm \"" + realm + "\" is not a URL");
+  if (origin == url_origin(st.base)) return st.host.tls;
+  if (!origin.starts_with("https://") && !st.base.starts_with("http://"))
+    return fail_msg("the token realm " + realm + " is not https while the registry is: refused (it would see the " +
+                    "credentials in clear)");
+  std::string hostport = origin.substr(origin.find("://") + 3);
+  if (hostport.ends_with(":443")) hostport.resize(hostport.size() - 4);
+  auto h = resolve_host(hostport, {.tls_verify = true, .cert_dir = {}});
+  return h ? h->tls : Tls{};
 }
 
 // The auth header for scopes, fetching a token when there is none cached or
@@ -53,7 +74,8 @@ Result<std::string> auth_header(Client::State &st, const std::vector<std::string
   std::string key = join_scopes(scopes);
   auto it = st.tokens.find(key);
   if (it == st.tokens.end() || Clock::now() >= it->second.expires) {
-    ASSIGN_OR_RETURN(Token t, fetch_token(st.http, st.host.tls, *st.challenge, scopes, st.creds));
+    ASSIGN_OR_RETURN(Tls tls, realm_tls(st, st.challenge->params["realm"]));
+    ASSIGN_OR_RETURN(Token t, fetch_token(st.http, tls, *st.challenge, scopes, st.creds));
     it = st.tokens.insert_or_assign(key, std::move(t)).first;
   }
   return "Authorization: Bearer " + it->second.value;
@@ -92,9 +114,13 @@ Result<Response> exchange(Client::State &st, Request req, const std::vector<std:
     req.headers = base_headers;
     if (a.prepare) a.prepare(req);
     if (with_auth) {
+      // Credentials and tokens are for the registry: an upload Location on
+      // another origin gets none.
       std::lock_guard lock(st.mu);
-      ASSIGN_OR_RETURN(std::string h, auth_header(st, scopes));
-      if (!h.empty()) req.headers.push_back(std::move(h));
+      if (url_origin(req.url) == url_origin(st.base)) {
+        ASSIGN_OR_RETURN(std::string h, auth_header(st, scopes));
+        if (!h.empty()) req.headers.push_back(std::move(h));
+      }
     }
     auto r = st.http.send(req, st.host.tls);
     if (a.progress) { // bytes got through: a fresh start for the count
@@ -103,7 +129,7 @@ Result<Response> exchange(Client::State &st, Request req, const std::vector<std:
       moved = now;
     }
     if (!r) {
-      if (is_transient(r.error()) && attempt + 1 < kAttempts) {
+      if (is_transient(r.error()) && !a.once && attempt + 1 < kAttempts) {
         std::this_thread::sleep_for(backoff(attempt, nullptr));
         continue;
       }
@@ -120,7 +146,7 @@ Result<Response> exchange(Client::State &st, Request req, const std::vector<std:
         continue;
       }
     }
-    if (worth_retry(r->status) && attempt + 1 < kAttempts) {
+    if (worth_retry(r->status) && !a.once && attempt + 1 < kAttempts) {
       std::this_thread::sleep_for(backoff(attempt, &*r));
       continue;
     }
@@ -131,6 +157,7 @@ Result<Response> exchange(Client::State &st, Request req, const std::vector<std:
 // Decides the way in (once): https; for an insecure host, http when https
 // fails. Learns the challenge of /v2/.
 Result<std::string> base_url(Client::State &st) {
+  std::lock_guard ping(st.ping_mu);
   {
     std::lock_guard lock(st.mu);
     if (!st.base.empty()) return st.base;
@@ -160,15 +187,6 @@ Result<std::string> base_url(Client::State &st) {
 }
 
 std::string repo_scope(const std::string &repo, const char *actions) { return "repository:" + repo + ":" + actions; }
-
-std::string absolute(const std::string &base, const std::string &location) {
-  if (location.starts_with("http://") || location.starts_with("https://")) return location;
-  return base + (location.starts_with("/") ? "" : "/") + location;
-}
-
-std::string with_query(const std::string &url, const std::string &q) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + q;
-}
 
 std::string escaped_digest(const oci::Digest &d) {
   std::string s = d.str();
@@ -245,8 +263,10 @@ Result<std::optional<oci::Digest>> Client::head_manifest(const std::string &repo
   if (!r) return ctx(std::move(r).error(), what);
   if (r->status == 404) return std::optional<oci::Digest>();
   if (r->status != 200) return fail(status_error(*r, what, has_credentials()));
+  // There; its digest as the registry says, else as asked for.
   auto d = oci::Digest::parse(r->header("docker-content-digest"));
-  if (!d) return std::optional<oci::Digest>();
+  if (!d) d = oci::Digest::parse(reference);
+  if (!d) return fail_msg(what + ": the registry has it but gave no Docker-Content-Digest");
   return std::optional<oci::Digest>(*d);
 }
 
@@ -259,6 +279,7 @@ Result<> Client::get_blob(const std::string &repo, const oci::Descriptor &d,
   bool checked = false;   // this answer's start is known
   Request req;
   req.url = base + "/v2/" + repo + "/blobs/" + d.digest.str();
+  req.timeout_seconds = 0; // a large layer takes what it takes; a stall still fails
   req.sink = [&](const Response &head, std::span<const std::byte> bytes) -> Result<> {
     if (!checked) {
       checked = true;
@@ -336,10 +357,11 @@ Result<bool> Client::mount_blob(const std::string &repo, const oci::Digest &dige
   if (r->status == 201) return true;
   if (r->status == 202) { // an upload was started instead: give it back
     std::string loc = r->header("location");
-    if (!loc.empty()) {
+    auto url = resolve_url(req.url, loc);
+    if (!loc.empty() && url) {
       Request del;
       del.method = "DELETE";
-      del.url = absolute(base, loc);
+      del.url = *url;
       (void)exchange(*st_, del, {repo_scope(repo, "pull,push")});
     }
     return false;
@@ -347,26 +369,38 @@ Result<bool> Client::mount_blob(const std::string &repo, const oci::Digest &dige
   return fail(status_error(*r, what, has_credentials()));
 }
 
-Result<> Client::put_blob(const std::string &repo, const oci::Descriptor &d, const ReadAt &read_at, uint64_t chunk) {
-  std::string what = "upload the blob " + d.digest.str() + " to " + repo + " on " + st_->host.name;
-  ASSIGN_OR_RETURN(std::string base, base_url(*st_));
+namespace {
+
+// A failed PATCH or PUT: worth starting over (EAGAIN) when the registry
+// had a passing problem.
+Error upload_error(const Response &r, const std::string &what, bool creds) {
+  Error e = status_error(r, what, creds);
+  return worth_retry(r.status) ? Error(EAGAIN, e.message()) : e;
+}
+
+// One upload from POST to the final PUT; errors of PATCH and PUT are not
+// retried here (put_blob starts over).
+Result<> upload_once(Client::State &st, const std::string &base, const std::string &repo, const oci::Descriptor &d,
+                     const Client::ReadAt &read_at, uint64_t chunk, const std::string &what, bool creds) {
   std::vector<std::string> scopes = {repo_scope(repo, "pull,push")};
   uint64_t size = static_cast<uint64_t>(d.size);
 
   Request start;
   start.method = "POST";
   start.url = base + "/v2/" + repo + "/blobs/uploads/";
-  auto r = exchange(*st_, start, scopes);
+  auto r = exchange(st, start, scopes);
   if (!r) return ctx(std::move(r).error(), what);
-  if (r->status != 202) return fail(status_error(*r, what, has_credentials()));
-  std::string location = r->header("location");
-  if (location.empty()) return fail_msg(what + ": the registry started an upload but gave no Location");
-  location = absolute(base, location);
+  if (r->status != 202) return fail(status_error(*r, what, creds));
+  if (r->header("location").empty()) return fail_msg(what + ": the registry started an upload but gave no Location");
+  ASSIGN_OR_RETURN(std::string location, resolve_url(start.url, r->header("location")));
+  // The registry's minimum chunk (OCI-Chunk-Min-Length), if it has one.
+  if (chunk > 0) chunk = std::max<uint64_t>(chunk, std::strtoull(r->header("oci-chunk-min-length").c_str(), nullptr, 10));
 
-  // Bytes [from, to) as the body of req; rewound on every attempt.
+  // Bytes [from, to) as the body of req.
   auto body = [&](Request &req, uint64_t from, uint64_t to) {
     auto pos = std::make_shared<uint64_t>(from);
     req.upload_size = to - from;
+    req.timeout_seconds = 0;
     req.upload = [pos, to, &read_at](std::span<std::byte> buf) -> Result<size_t> {
       size_t n = std::min<uint64_t>(buf.size(), to - *pos);
       if (n == 0) return size_t{0};
@@ -375,38 +409,55 @@ Result<> Client::put_blob(const std::string &repo, const oci::Descriptor &d, con
       *pos += got;
       return got;
     };
-    return [pos, from](Request &) { *pos = from; };
   };
-
-  uint64_t step = chunk > 0 ? chunk : size;
+  Attempts once;
+  once.once = true;
   uint64_t offset = 0;
   if (chunk > 0) {
     while (offset < size) {
-      uint64_t end = std::min(size, offset + step);
+      uint64_t end = std::min(size, offset + chunk);
       Request patch;
       patch.method = "PATCH";
       patch.url = location;
       patch.headers = {"Content-Type: application/octet-stream",
                        "Content-Range: " + std::to_string(offset) + "-" + std::to_string(end - 1)};
-      Attempts a;
-      a.prepare = body(patch, offset, end);
-      auto p = exchange(*st_, patch, scopes, a);
+      body(patch, offset, end);
+      auto p = exchange(st, patch, scopes, once);
       if (!p) return ctx(std::move(p).error(), what);
-      if (p->status != 202) return fail(status_error(*p, what, has_credentials()));
-      if (auto loc = p->header("location"); !loc.empty()) location = absolute(base, loc);
+      if (p->status != 202) return fail(upload_error(*p, what, creds));
+      if (auto loc = p->header("location"); !loc.empty()) {
+        ASSIGN_OR_RETURN(location, resolve_url(location, loc));
+      }
       offset = end;
     }
   }
   Request put;
   put.method = "PUT";
-  put.url = with_query(location, "digest=" + escaped_digest(d.digest));
+  put.url = location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + escaped_digest(d.digest);
   put.headers = {"Content-Type: application/octet-stream"};
-  Attempts a;
-  if (offset < size) a.prepare = body(put, offset, size);
-  auto p = exchange(*st_, put, scopes, a);
+  if (offset < size) body(put, offset, size);
+  auto p = exchange(st, put, scopes, once);
   if (!p) return ctx(std::move(p).error(), what);
-  if (p->status != 201) return fail(status_error(*p, what, has_credentials()));
+  if (p->status != 201) return fail(upload_error(*p, what, creds));
   return {};
+}
+
+} // namespace
+
+Result<> Client::put_blob(const std::string &repo, const oci::Descriptor &d, const ReadAt &read_at, uint64_t chunk) {
+  std::string what = "upload the blob " + d.digest.str() + " to " + repo + " on " + st_->host.name;
+  ASSIGN_OR_RETURN(std::string base, base_url(*st_));
+  // A broken upload starts over from POST: what a registry kept of a
+  // dropped PATCH or PUT is not known. A PUT the registry completed before
+  // the connection dropped shows in the HEAD.
+  for (int attempt = 0;; ++attempt) {
+    auto r = upload_once(*st_, base, repo, d, read_at, chunk, what, has_credentials());
+    if (r) return r;
+    if (attempt + 1 >= 3 || !(is_transient(r.error()) || r.error().code() == EAGAIN)) return r;
+    auto there = has_blob(repo, d.digest);
+    if (there && *there) return {};
+    std::this_thread::sleep_for(backoff(attempt, nullptr));
+  }
 }
 
 Result<> Client::put_manifest(const std::string &repo, const std::string &reference, const Document &doc) {

@@ -35,9 +35,10 @@ struct Output {
   std::string out, err;
   bool ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
   // What the helper said, for messages: stdout (where docker's helpers
-  // write their errors), else stderr.
+  // write their errors), else stderr; never a stdout that holds a secret.
   std::string said() const {
-    std::string_view s = out.find_first_not_of(" \t\r\n") != std::string::npos ? out : err;
+    bool secret = out.find("Secret") != std::string::npos || out.find("secret") != std::string::npos;
+    std::string_view s = !secret && out.find_first_not_of(" \t\r\n") != std::string::npos ? out : err;
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
     return std::string(s.substr(0, 500));
   }

@@ -23,8 +23,9 @@ using nlohmann::json;
 constexpr size_t kMaxAuthFile = 4u << 20;
 
 // The names docker.io goes by in auth files: docker login writes the first.
-constexpr std::array<std::string_view, 4> kDockerHub = {"https://index.docker.io/v1/", "docker.io",
-                                                        "index.docker.io", "registry-1.docker.io"};
+constexpr std::array<std::string_view, 5> kDockerHub = {"https://index.docker.io/v1/", "docker.io",
+                                                        "index.docker.io", "registry-1.docker.io",
+                                                        "registry.hub.docker.com"};
 
 std::string env(const char *name) {
   const char *v = std::getenv(name);
@@ -56,6 +57,15 @@ bool is_docker_hub(std::string_view name) {
     if (host_of(n) == name) return true;
   return false;
 }
+
+} // namespace
+
+std::string normalize_registry(std::string_view s) {
+  std::string_view h = host_of(s);
+  return is_docker_hub(h) ? "docker.io" : std::string(h);
+}
+
+namespace {
 
 bool key_matches(std::string_view key, std::string_view registry) {
   std::string_view h = host_of(key);

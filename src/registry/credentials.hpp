@@ -26,6 +26,11 @@ struct Credentials {
 // is an error naming the flag.
 Result<Credentials> parse_creds(std::string_view user_colon_pass);
 
+// A registry as login, logout and auth files name it: the host[:port] of a
+// URL ("https://host:port/v1/" -> "host:port"); Docker Hub's names
+// (index.docker.io, registry-1.docker.io, ...) -> "docker.io".
+std::string normalize_registry(std::string_view s);
+
 // The file login writes: authfile if not empty, else the default above.
 std::string default_authfile(std::string_view authfile = {});
 

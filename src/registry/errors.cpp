@@ -39,7 +39,12 @@ Error status_error(const Response &r, const std::string &what, bool had_creds) {
   default: words = "HTTP status " + std::to_string(r.status);
   }
   std::string msg = what + ": " + words;
-  if (std::string body = error_body_text(r.body); !body.empty()) msg += ": " + body;
+  if (std::string body = error_body_text(r.body); !body.empty()) {
+    // The registry's words reach a terminal: no escape sequences.
+    for (auto &c : body)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    msg += ": " + body;
+  }
   return Error::msg(msg);
 }
 

@@ -134,15 +134,29 @@ prefix = "*.dev.example"
 location = "dev.example"
 insecure = true
 
+[[registry]]
+prefix = "*.lab.example"
+insecure = true
+
+[[registry]]
+prefix = "mirrored.io"
+location = "mirror.example:5000"
+insecure = true
+
 [[registry.mirror]]
 location = "mirror.io"
 anything = goes here
 )");
   EXPECT_TRUE(insecure("insecure.io"));
-  EXPECT_TRUE(insecure("local:5000")); // an insecure namespace makes its host so
+  EXPECT_FALSE(insecure("local:5000")); // an insecure namespace is not its whole host
   EXPECT_FALSE(insecure("secure.io"));
-  EXPECT_TRUE(insecure("a.dev.example"));
-  EXPECT_FALSE(insecure("dev.example"));
+  // insecure is said of the location, not of the prefix mapped to it.
+  EXPECT_FALSE(insecure("a.dev.example"));
+  EXPECT_TRUE(insecure("dev.example"));
+  EXPECT_FALSE(insecure("mirrored.io"));
+  EXPECT_TRUE(insecure("mirror.example:5000"));
+  EXPECT_TRUE(insecure("a.lab.example")); // a wildcard with no location of its own
+  EXPECT_FALSE(insecure("lab.example"));
   EXPECT_FALSE(insecure("m.io"));
   EXPECT_FALSE(insecure("mirror.io"));
   EXPECT_FALSE(insecure("docker.io"));

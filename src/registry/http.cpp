@@ -1,6 +1,7 @@
 #include "registry/http.hpp"
 
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <array>
@@ -154,7 +155,63 @@ Result<Http> Http::create() {
   return Http(std::move(s));
 }
 
+std::string url_origin(const std::string &url) {
+  CURLU *u = curl_url();
+  if (!u) return {};
+  std::string out;
+  char *scheme = nullptr, *host = nullptr, *port = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+    out = std::string(scheme) + "://" + host + ":" + port;
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return out;
+}
+
+Result<std::string> resolve_url(const std::string &base, const std::string &ref) {
+  CURLU *u = curl_url();
+  if (!u) return fail_msg("resolve " + ref + ": curl_url failed");
+  char *full = nullptr;
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, base.c_str(), 0);
+  if (rc == CURLUE_OK) rc = curl_url_set(u, CURLUPART_URL, ref.c_str(), 0);
+  if (rc == CURLUE_OK) rc = curl_url_get(u, CURLUPART_URL, &full, 0);
+  std::string out = rc == CURLUE_OK && full ? full : "";
+  curl_free(full);
+  curl_url_cleanup(u);
+  if (rc != CURLUE_OK) return fail_msg("resolve the URL \"" + ref + "\" against " + base + ": " + curl_url_strerror(rc));
+  return out;
+}
+
 Result<Response> Http::send(const Request &r, const Tls &tls) const {
+  Request cur = r;
+  Tls t = tls;
+  const std::string origin = url_origin(r.url);
+  for (int hops = 0;; ++hops) {
+    ASSIGN_OR_RETURN(Response resp, send_once(cur, t));
+    bool redirect = resp.status == 301 || resp.status == 302 || resp.status == 303 || resp.status == 307 ||
+                    resp.status == 308;
+    // An upload's body cannot be sent twice: its redirect is the caller's.
+    if (!r.follow_redirects || !redirect || resp.redirect.empty() || r.upload) return resp;
+    if (hops == 10) return fail_msg(r.method + " " + r.url + ": more than 10 redirects");
+    cur.url = resp.redirect;
+    if (url_origin(cur.url) != origin) {
+      t = Tls{};
+      std::erase_if(cur.headers, [](const std::string &h) {
+        return h.size() >= 14 && strncasecmp(h.c_str(), "authorization:", 14) == 0;
+      });
+    }
+    if (resp.status == 303 || ((resp.status == 301 || resp.status == 302) && cur.method == "POST")) {
+      cur.method = "GET";
+      cur.body = {};
+    }
+  }
+}
+
+Result<Response> Http::send_once(const Request &r, const Tls &tls) const {
   std::string what = r.method + " " + r.url;
   Easy e;
   if (!e.h) return fail_msg(what + ": curl_easy_init failed");
@@ -168,13 +225,12 @@ Result<Response> Http::send(const Request &r, const Tls &tls) const {
   curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/0.1");
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-  // A stalled transfer (under 1 byte/s for a minute) fails, to be retried.
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  // A stalled transfer (under 1 KiB/s for a minute) fails, to be retried.
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, r.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, r.timeout_seconds);
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); // send() follows, origin by origin
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -234,6 +290,8 @@ Result<Response> Http::send(const Request &r, const Tls &tls) const {
   t.resp.status = status;
   char *url = nullptr;
   if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) t.resp.url = url;
+  char *loc = nullptr;
+  if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) t.resp.redirect = loc;
   return std::move(t.resp);
 }
 

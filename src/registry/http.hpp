@@ -42,14 +42,21 @@ struct Request {
   // cannot make berth hold an unbounded answer).
   std::function<Result<>(const Response &head, std::span<const std::byte>)> sink;
   size_t max_body = 4u << 20;
-  bool follow_redirects = true; // blob GETs are redirected to storage
+  // Redirects (blob GETs go to storage) are followed; to another origin
+  // without the Authorization header and with default TLS (the system's
+  // CAs, verified): the registry's settings are for the registry.
+  bool follow_redirects = true;
+  // The whole exchange may take this long (0: no limit, for blobs; a
+  // stalled transfer fails anyway).
+  long timeout_seconds = 300;
 };
 
 struct Response {
   long status = 0;
   std::vector<std::pair<std::string, std::string>> headers; // names lower case, last answer only
   std::string body;
-  std::string url; // after redirects
+  std::string url;      // after redirects
+  std::string redirect; // a 3xx's Location, absolute
   // The first header of that (lower-case) name, "" when absent.
   std::string header(std::string_view name) const;
   std::vector<std::string> all(std::string_view name) const;
@@ -59,6 +66,12 @@ struct Response {
 // dropped mid-body, timed out) carry ECONNRESET, ECONNREFUSED or ETIMEDOUT;
 // they are worth a retry. A TLS failure carries EPROTO and is not.
 bool is_transient(const Error &e);
+
+// "scheme://host:port" of url (the port filled in); "" when url does not parse.
+std::string url_origin(const std::string &url);
+
+// ref (a Location header) resolved against base as RFC 3986 says.
+Result<std::string> resolve_url(const std::string &base, const std::string &ref);
 
 class Http {
  public:
@@ -73,6 +86,7 @@ class Http {
 
  private:
   explicit Http(std::unique_ptr<Shared> s);
+  Result<Response> send_once(const Request &r, const Tls &tls) const;
   std::unique_ptr<Shared> shared_;
 };
 

@@ -55,17 +55,9 @@ struct Puller {
     if (unpack) {
       unpacker = std::thread([&, rfd = std::move(rd)] {
         image::FdSource raw(rfd.get(), what);
+        // It reads to the end (LayerStream::finish), also past the tar's end.
         auto r = image::unpack_stream(s, d, diff_id, raw, {});
-        if (!r) {
-          unpack_error = std::move(r).error();
-          return;
-        }
-        // Unpacked meanwhile by another berth: drain the rest.
-        std::byte buf[65536];
-        for (;;) {
-          auto n = raw.read(buf);
-          if (!n || *n == 0) break;
-        }
+        if (!r) unpack_error = std::move(r).error();
       });
     }
     uint64_t done = 0;
@@ -192,7 +184,7 @@ Result<PullResult> pull(const image::Store &s, Client &c, const oci::Reference &
   out.name = ref.str();
   std::string repo_digest = ref.name() + "@" + top->digest.str();
   std::vector<std::string> names = {out.name};
-  if (auto r = s.set_names(names, target, ref.digest ? std::string() : repo_digest); !r) return fail_ctx(r.error());
+  if (auto r = s.set_names(names, target, repo_digest); !r) return fail_ctx(r.error());
   return out;
 }
 

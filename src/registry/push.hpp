@@ -37,7 +37,8 @@ struct PushResult {
   uint64_t size = 0;  // its bytes
 };
 
-// Pushes img (found in s) as dest (a tag or a digest reference); records
+// Pushes img (found in s) as dest (a tag; berth push refuses a digest, as
+// docker does, but a digest reference pushes by digest here); records
 // dest's repo digest on the image's entries (Store::add_repo_digest).
 // Errors say which step failed on what; the caller adds "push NAME".
 Result<PushResult> push(const image::Store &s, Client &c, const image::Image &img, const oci::Reference &dest,

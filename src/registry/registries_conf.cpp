@@ -128,8 +128,11 @@ Result<std::vector<std::string>> parse_string_array(std::string_view v) {
 // "host:port/ns" -> "host:port".
 std::string_view host_part(std::string_view s) { return s.substr(0, s.find('/')); }
 
+// "insecure" is said of the location: where the registry is reached. A
+// prefix maps names to it (berth does not remap; an entry with a location
+// that differs from its prefix says nothing of the prefix's host).
 struct Entry {
-  std::string prefix; // the prefix, else the location
+  std::string prefix, location;
   bool insecure = false;
 };
 
@@ -157,9 +160,7 @@ Result<> assign(Settings &s, Table t, std::string_view key, std::string_view val
     if (key == "prefix") {
       ASSIGN_OR_RETURN(e.prefix, parse_string(value));
     } else if (key == "location") {
-      // The location is the prefix unless one is given (before or after it).
-      ASSIGN_OR_RETURN(std::string loc, parse_string(value));
-      if (e.prefix.empty()) e.prefix = std::move(loc);
+      ASSIGN_OR_RETURN(e.location, parse_string(value));
     } else if (key == "insecure") {
       ASSIGN_OR_RETURN(e.insecure, parse_bool(value));
     }
@@ -221,15 +222,17 @@ Result<std::optional<bool>> registries_conf_insecure(const std::string &path, st
     return fail(std::move(text).error());
   }
   ASSIGN_OR_RETURN(Settings s, parse(path, *text));
-  // The entry for exactly this registry decides; else any entry for a part
-  // of it (a namespace, *.domain) that is insecure makes it so.
-  std::optional<bool> exact, partial;
+  // The entry whose location is exactly this registry decides (a location
+  // with a namespace is not the whole host); else a wildcard prefix with no
+  // location of its own.
+  std::optional<bool> exact, wildcard;
   for (const Entry &e : s.v2) {
-    if (e.prefix == registry) exact = e.insecure;
-    else if ((host_part(e.prefix) == registry || wildcard_match(e.prefix, registry)) && e.insecure) partial = true;
+    const std::string &where = e.location.empty() ? e.prefix : e.location;
+    if (where == registry) exact = e.insecure;
+    else if (e.location.empty() && wildcard_match(e.prefix, registry)) wildcard = e.insecure;
   }
   if (exact) return exact;
-  if (partial) return partial;
+  if (wildcard) return wildcard;
   for (const std::string &r : s.v1)
     if (host_part(r) == registry) return true;
   return std::nullopt;
