@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <string>
 
 extern char **environ;
@@ -132,9 +133,15 @@ Result<Output> run(std::string_view name, const char *action, std::string_view i
   Output res;
   size_t sent = 0;
   if (input.empty()) in_w.reset();
+  // A helper waiting on a locked keychain's prompt must not hang berth
+  // (docker waits for ever); the Child is killed when this returns.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (out_r || err_r) {
     pollfd p[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
-    if (::poll(p, 3, -1) < 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return fail_msg(what + ": no answer within 60 s");
+    int n = ::poll(p, 3, static_cast<int>(left.count()));
+    if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno(what + ": poll");
     }
