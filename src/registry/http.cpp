@@ -112,7 +112,9 @@ int errno_of(CURLcode c) {
   case CURLE_SEND_ERROR:
   case CURLE_GOT_NOTHING:
   case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM: return ECONNRESET;
+  case CURLE_HTTP2_STREAM:
+  case CURLE_SEND_FAIL_REWIND: // a reused connection died under an upload: start over
+    return ECONNRESET;
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CERTPROBLEM:
