@@ -175,3 +175,15 @@ def proxy_factory(request, registry_factory):
 @pytest.fixture
 def proxy(proxy_factory):
     return proxy_factory()
+
+
+@pytest.fixture
+def forward_proxy(request):
+    """A started forward HTTP proxy (faultproxy in forward mode), for
+    http_proxy; stopped after the test."""
+    p = Proxy(None, forward=True)
+    request.node._reg_servers = getattr(request.node, "_reg_servers", [])
+    request.node._reg_servers.append(p)
+    p.start()
+    yield p
+    p.stop()

@@ -15,6 +15,25 @@ switched on per test by setting attributes:
                           (default: one byte in the middle flipped)
   huge_manifest = SIZE    manifest GET/HEAD answered with a SIZE-byte manifest
   delay = (regex, s)      sleep s seconds before forwarding a matching request
+  fail_status = 429       the status fail answers with (default 500);
+  retry_after = "1"       with a Retry-After header
+  drop_upload = (N, fwd[, reused])
+                          the first PUT/PATCH to /blobs/uploads/ whose body is
+                          longer than N (and, with reused, that came on a
+                          connection which served a request before): N bytes
+                          of it read (and forwarded to the registry when
+                          fwd), then the connection is dropped, unanswered
+  no_keepalive = True     every answer closes its connection (Connection: close)
+  slow = (regex, n, s)    GET bodies whose path matches: n bytes at a time,
+                          s seconds apart (rec["sent"] counts what went)
+
+With token_auth, a cross-repository mount (POST ?mount=&from=) needs pull on
+"from" too, as distribution's token auth asks (a 401 naming both scopes).
+
+Proxy(None, forward=True) is a forward HTTP proxy instead (as http_proxy
+names one): it takes absolute-form targets (GET http://127.0.0.1:PORT/...),
+forwards each to that host:port (127.0.0.1 only), and records the target
+(rec["target"], rec["absolute"]); the faults above apply as well.
 """
 import base64
 import hashlib
@@ -29,8 +48,8 @@ import threading
 import time
 import urllib.parse
 
-HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-       "transfer-encoding", "upgrade"}
+HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+       "trailer", "transfer-encoding", "upgrade"}
 RECORDED = ("Range", "Authorization", "Content-Range", "Content-Length", "Content-Type", "Accept",
             "Transfer-Encoding")
 BLOB_GET = re.compile(r"^/v2/(.+)/blobs/([a-z0-9]+:[a-f0-9]+)$")
@@ -48,9 +67,11 @@ def error_body(code, message, detail=None):
 
 
 class Proxy:
-    def __init__(self, upstream, service="test-registry"):
-        """upstream: "127.0.0.1:PORT" of a plain-HTTP registry."""
+    def __init__(self, upstream, service="test-registry", forward=False):
+        """upstream: "127.0.0.1:PORT" of a plain-HTTP registry (None with
+        forward: the request's own target)."""
         self.upstream = upstream
+        self.forward_mode = forward
         self.service = service
         self.lock = threading.Lock()
         self.records = []
@@ -68,6 +89,12 @@ class Proxy:
         self.huge_manifest = None
         self.huge_sent = 0
         self.delay = None
+        self.fail_status = 500
+        self.retry_after = None
+        self.drop_upload = None
+        self.upload_dropped = []
+        self.slow = None
+        self.no_keepalive = False
         self._key = secrets.token_bytes(16)
         self._conns = set()
         proxy = self
@@ -162,6 +189,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             with self.proxy.lock:
                 self.proxy._conns.discard(self.connection)
 
+    def end_headers(self):
+        if self.proxy.no_keepalive:
+            self.send_header("Connection", "close")  # sets close_connection
+        super().end_headers()
+
     def log_message(self, fmt, *args):
         with self.proxy.lock:
             self.proxy.text_log.append("%s %s" % (time.strftime("%H:%M:%S"), fmt % args))
@@ -213,10 +245,23 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         self.rec = {"method": self.command, "path": url.path, "query": urllib.parse.parse_qs(url.query),
                     "headers": {h: self.headers[h] for h in RECORDED if self.headers.get(h) is not None},
-                    "status": None, "note": "", "time": time.time()}
+                    "status": None, "note": "", "time": time.time(), "absolute": bool(url.scheme),
+                    "target": url.netloc, "sent": 0}
+        self.served = getattr(self, "served", 0) + 1  # requests on this connection
+        self.rec["conn_request"] = self.served
         with p.lock:
             p.records.append(self.rec)
+        # What goes upstream: the origin-form target, to the proxy's
+        # registry or (forward mode) to the one the request names.
+        self.upstream = p.upstream
+        self.target = urllib.parse.urlunsplit(("", "", url.path, url.query, ""))
         try:
+            if p.forward_mode:
+                if url.scheme != "http" or not url.netloc.startswith("127.0.0.1:"):
+                    self.drain()
+                    self.rec["note"] = "refused: not an absolute http://127.0.0.1 target"
+                    return self.send_simple(400, b"forward proxy: absolute http://127.0.0.1:PORT targets only\n")
+                self.upstream = url.netloc
             self.serve(url)
         except (BrokenPipeError, ConnectionResetError) as e:
             self.rec["note"] += f" client gone: {e}"
@@ -236,14 +281,56 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 with p.lock:
                     p.fail = (rx, left - 1)
                 self.drain()
-                self.rec["note"] = "injected 500"
-                return self.send_simple(500, error_body("UNKNOWN", "injected failure", "faultproxy"),
-                                        [("Content-Type", "application/json")])
+                status = p.fail_status
+                self.rec["note"] = f"injected {status}"
+                headers = [("Content-Type", "application/json")]
+                if p.retry_after is not None:
+                    headers.append(("Retry-After", str(p.retry_after)))
+                code = "TOOMANYREQUESTS" if status == 429 else "UNKNOWN"
+                return self.send_simple(status, error_body(code, "injected failure", "faultproxy"), headers)
         if p.delay and re.search(p.delay[0], path):
             time.sleep(p.delay[1])
         if p.huge_manifest and "/manifests/" in path and self.command in ("GET", "HEAD"):
             return self.serve_huge()
+        if p.drop_upload and self.command in ("PUT", "PATCH") and "/blobs/uploads/" in path \
+                and int(self.headers.get("Content-Length") or 0) > p.drop_upload[0] \
+                and not (len(p.drop_upload) > 2 and p.drop_upload[2] and self.served == 1):
+            with p.lock:
+                drop = not p.upload_dropped
+                if drop:
+                    p.upload_dropped.append((self.command, path))
+            if drop:
+                return self.drop_upload_body(*p.drop_upload[:2])
         self.forward(url)
+
+    def drop_upload_body(self, n, forward_partial):
+        """Reads n bytes of the body (sent on to the registry with
+        forward_partial), then drops the connection(s) without an answer."""
+        conn = None
+        if forward_partial:
+            conn = http.client.HTTPConnection(self.upstream, timeout=60)
+            conn.putrequest(self.command, self.target, skip_host=True, skip_accept_encoding=True)
+            for k, v in self.headers.items():
+                if k.lower() not in HOP and not (self.proxy.token_auth and k.lower() == "authorization"):
+                    conn.putheader(k, v)
+            conn.endheaders()
+        got = 0
+        while got < n:
+            data = self.rfile.read(min(65536, n - got))
+            if not data:
+                break
+            got += len(data)
+            if conn:
+                conn.send(data)
+        if conn:
+            time.sleep(0.2)  # the registry has the bytes before it sees the end
+            conn.close()
+        self.rec["note"] = f"upload dropped after {got} bytes" + (" (forwarded)" if forward_partial else "")
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def authorized(self, path, url):
         p = self.proxy
@@ -254,17 +341,22 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             repo = path[4:path.index("/blobs/uploads/")]
             actions = ["pull", "push"]
         auth = self.headers.get("Authorization", "")
+        needed = [(repo, actions)] if repo else []
+        src = urllib.parse.parse_qs(url.query).get("from", [None])[0]
+        if self.command == "POST" and src:
+            needed.append((src, ["pull"]))  # as distribution: a mount needs pull on its source
         why = "no bearer token"
         if auth.startswith("Bearer "):
             scopes, why = p.check_token(auth[7:])
             if scopes is not None:
-                if repo is None or scope_allows(scopes, repo, actions):
+                lacking = [f"{r}:{','.join(a)}" for r, a in needed if not scope_allows(scopes, r, a)]
+                if not lacking:
                     return True
-                why = f"scope {scopes} does not allow {repo}:{','.join(actions)}"
+                why = f"scope {scopes} does not allow {' '.join(lacking)}"
         self.drain()
         challenge = f'Bearer realm="http://{p.host}/token",service="{p.service}"'
-        if repo:
-            challenge += f',scope="repository:{repo}:{",".join(actions)}"'
+        if needed:
+            challenge += ',scope="' + " ".join(f"repository:{r}:{','.join(a)}" for r, a in needed) + '"'
         self.rec["note"] = f"401: {why}"
         self.send_simple(401, error_body("UNAUTHORIZED", "authentication required", why),
                          [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
@@ -339,9 +431,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             headers.append((k, v))
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         has_body = chunked or "Content-Length" in self.headers
-        conn = http.client.HTTPConnection(p.upstream, timeout=60)
+        conn = http.client.HTTPConnection(self.upstream, timeout=60)
         try:
-            conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            conn.putrequest(self.command, self.target, skip_host=True, skip_accept_encoding=True)
             for k, v in headers:
                 conn.putheader(k, v)
             if chunked:
@@ -366,7 +458,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         for k, v in resp.getheaders():
             if k.lower() in HOP or k.lower() == "content-length":
                 continue
-            if k.lower() == "location":
+            if k.lower() == "location" and not p.forward_mode:
                 v = v.replace(f"//{p.upstream}", f"//{p.host}")
             out_headers.append((k, v))
         length = resp.getheader("Content-Length")
@@ -400,12 +492,13 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(length))
             self.end_headers()
             return
+        slow = p.slow if p.slow and is_get and re.search(p.slow[0], path) else None
         if length is not None:
             self.send_header("Content-Length", str(length))
             self.end_headers()
             sent = 0
             while sent < length:
-                want = 65536
+                want = slow[1] if slow else 65536
                 if drop_at is not None:
                     want = min(want, drop_at - sent)
                     if want <= 0:
@@ -422,6 +515,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                     break
                 self.wfile.write(data)
                 sent += len(data)
+                self.rec["sent"] = sent
+                if slow:
+                    self.wfile.flush()
+                    time.sleep(slow[2])
         else:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()

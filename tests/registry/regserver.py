@@ -130,6 +130,15 @@ class Registry:
             out.append((m.group(1), m.group(2), int(m.group(3))))
         return out
 
+    def access_log_protocols(self, agent=None):
+        """[(method, path, protocol, status)] of the access log's requests,
+        those whose User-Agent starts with agent if given."""
+        out = []
+        for m in re.finditer(r'"([A-Z]+) (\S+) (HTTP/[\d.]+)" (\d+) \d+ "[^"]*" "([^"]*)"', self.log()):
+            if agent is None or m.group(5).startswith(agent):
+                out.append((m.group(1), m.group(2), m.group(3), int(m.group(4))))
+        return out
+
     # Flags for the clients.
     def berth_flags(self, creds=True):
         if self.kind == "tls":
