@@ -166,3 +166,19 @@ def podman_pull(tmp, env, reg, ref):
     run([*base, "pull", "-q", *flags, ref], penv, timeout=180)
     info = json.loads(run([*base, "image", "inspect", ref], penv).out)[0]
     return info["Digest"], info["RepoDigests"]
+
+
+def pushed(proxy, berth, img, repo, tag="1"):
+    """img pushed by skopeo straight to the proxy's registry; its reference
+    through the proxy."""
+    skopeo_push(berth.env, img, f"{berth.tmp}/layout-{repo.replace('/', '-')}", proxy.registry,
+                f"{proxy.registry.host}/{repo}:{tag}", tag=tag)
+    return f"{proxy.host}/{repo}:{tag}"
+
+
+def check_pulled(berth, img, ref):
+    """ref in berth's store is img: its id, and the tree berth load gives."""
+    assert inspect(berth, ref)["Id"] == img.id
+    loaded = berth.other_store("loaded")
+    load(loaded, img, "loaded/img:1")
+    assert tree(berth, ref) == tree(loaded, "loaded/img:1")

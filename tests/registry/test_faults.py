@@ -5,7 +5,7 @@ manifest, chunked uploads; and the registry's 404 and 401 in the messages."""
 import re
 
 from imagegen import sha256
-from regimages import inspect, layered, load, push_result, run, single, skopeo_push, tree, uncompressed
+from regimages import check_pulled, inspect, layered, load, push_result, pushed, run, single, tree, uncompressed
 
 INSECURE = "--tls-verify=false"
 
@@ -13,21 +13,6 @@ INSECURE = "--tls-verify=false"
 def says_auth(err):
     """The message says authentication is required or failed."""
     return re.search(r"authenticat|unauthori[sz]ed|credentials", err.lower())
-
-
-def pushed(proxy, berth, img, repo, tag="1"):
-    """img pushed by skopeo straight to the proxy's registry; its reference
-    through the proxy."""
-    skopeo_push(berth.env, img, f"{berth.tmp}/layout-{repo.replace('/', '-')}", proxy.registry,
-                f"{proxy.registry.host}/{repo}:{tag}", tag=tag)
-    return f"{proxy.host}/{repo}:{tag}"
-
-
-def check_pulled(berth, img, ref):
-    assert inspect(berth, ref)["Id"] == img.id
-    loaded = berth.other_store("loaded")
-    load(loaded, img, "loaded/img:1")
-    assert tree(berth, ref) == tree(loaded, "loaded/img:1")
 
 
 def test_resume_after_a_dropped_connection(berth, proxy):

@@ -10,22 +10,9 @@ import time
 import pytest
 from conftest import BERTH
 from imagegen import sha256
-from regimages import inspect, layered, load, push_result, sha256_hex, single, skopeo_push, skopeo_raw, tree
+from regimages import check_pulled, layered, load, push_result, pushed, sha256_hex, single, skopeo_raw, tree
 
 INSECURE = "--tls-verify=false"
-
-
-def pushed(proxy, berth, img, repo, tag="1"):
-    skopeo_push(berth.env, img, f"{berth.tmp}/layout-{repo.replace('/', '-')}", proxy.registry,
-                f"{proxy.registry.host}/{repo}:{tag}", tag=tag)
-    return f"{proxy.host}/{repo}:{tag}"
-
-
-def check_pulled(berth, img, ref):
-    assert inspect(berth, ref)["Id"] == img.id
-    loaded = berth.other_store("loaded")
-    load(loaded, img, "loaded/img:1")
-    assert tree(berth, ref) == tree(loaded, "loaded/img:1")
 
 
 def scope_sets(proxy):
