@@ -323,22 +323,22 @@ def report(a, times, failed, podman, compressed, unpacked, nlayers):
         rows.append([name, f"{med:.2f} s", f"{lo:.2f}-{hi:.2f} s", f"{med / ref:.2f}" if ref else "-"])
     print(markdown_table(["tool", "median", "min-max", "ratio to berth pull"], rows))
 
+    def goal(name, op, bound, num, den):
+        """One PASS/FAIL line: num/den against bound; FAIL naming what has no time."""
+        if num[1] and den[1]:
+            r = num[1] / den[1]
+            ok = r <= bound if op == "<=" else r >= bound
+            print(f"goal: {name} = {r:.2f} ({op} {bound}): {'PASS' if ok else 'FAIL'}")
+        else:
+            print(f"goal: {name} {op} {bound}: FAIL (no time for " +
+                  " and ".join(n for n, t in (num, den) if not t) + ")")
+
     def med(row):
         return summary(times[row])[0] if times[row] and owner.get(row, row) not in failed else None
     pull, load, pod = med("berth pull"), med("berth load (unpack alone)"), med("podman pull")
     print()
-    if pull and load:
-        r = pull / load
-        print(f"goal: berth pull / berth load = {r:.2f} (<= 1.5): {'PASS' if r <= 1.5 else 'FAIL'}")
-    else:
-        print("goal: berth pull / berth load <= 1.5: FAIL (no time for " +
-              " and ".join(n for n, t in (("berth pull", pull), ("berth load", load)) if not t) + ")")
-    if pull and pod:
-        r = pod / pull
-        print(f"goal: podman pull / berth pull = {r:.2f} (>= 2): {'PASS' if r >= 2 else 'FAIL'}")
-    else:
-        print("goal: podman pull / berth pull >= 2: FAIL (no time for " +
-              " and ".join(n for n, t in (("berth pull", pull), ("podman pull", pod)) if not t) + ")")
+    goal("berth pull / berth load", "<=", 1.5, ("berth pull", pull), ("berth load", load))
+    goal("podman pull / berth pull", ">=", 2, ("podman pull", pod), ("berth pull", pull))
 
 
 if __name__ == "__main__":
